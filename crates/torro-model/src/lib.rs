@@ -1,0 +1,15 @@
+//! Torro's domain types. Every other crate speaks in these; none of them does I/O.
+
+pub mod catalog;
+pub mod data_type;
+pub mod format;
+pub mod location;
+pub mod schema;
+pub mod status;
+
+pub use catalog::*;
+pub use data_type::{DataType, TimeUnit};
+pub use format::FileFormat;
+pub use location::{StorageLocation, StorageType, split_path};
+pub use schema::{Field, NullabilityChange, Schema, SchemaDiff, TypeChange};
+pub use status::{ApprovalStatus, FileStatus, InvalidTransition, ScanStatus};
