@@ -1,0 +1,112 @@
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use torro_catalog::CatalogStore;
+use torro_model::{NewScanRun, ScanCounts, ScanRun};
+
+use crate::{EngineError, TorroConfig};
+
+/// Receives a running scan's counters, for progress bars and logs.
+pub trait ScanProgress: Send + Sync {
+    fn update(&self, counts: &ScanCounts);
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl ScanProgress for NoProgress {
+    fn update(&self, _: &ScanCounts) {}
+}
+
+/// Cheap to clone; clones share the store, the config and the "one scan at a time" guard.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn CatalogStore>,
+    config: TorroConfig,
+    running: Mutex<Option<i64>>,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn CatalogStore>, config: TorroConfig) -> Self {
+        Engine {
+            inner: Arc::new(Inner { store, config, running: Mutex::new(None) }),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn CatalogStore> {
+        &self.inner.store
+    }
+
+    pub fn config(&self) -> &TorroConfig {
+        &self.inner.config
+    }
+
+    /// The id of the scan this process is running, if any.
+    pub fn running_scan(&self) -> Option<i64> {
+        *self.inner.running.lock().expect("scan guard poisoned")
+    }
+
+    /// Starts a scan of every configured source in the background and returns its run
+    /// record at once (status `running`); follow it with `store().get_scan_run(id)`.
+    pub async fn trigger_scan(&self, trigger: &str) -> Result<ScanRun, EngineError> {
+        let run = self.begin(trigger).await?;
+        let engine = self.clone();
+        let id = run.id;
+        tokio::spawn(async move {
+            if let Err(e) = engine.execute(id, &NoProgress).await {
+                tracing::error!(scan_id = id, error = %e, "scan failed");
+            }
+        });
+        Ok(run)
+    }
+
+    /// Scans every configured source and returns the finished run.
+    pub async fn run_scan(&self, trigger: &str, progress: &dyn ScanProgress) -> Result<ScanRun, EngineError> {
+        let run = self.begin(trigger).await?;
+        self.execute(run.id, progress).await
+    }
+
+    /// Claims the one-scan slot and writes the run record.
+    async fn begin(&self, trigger: &str) -> Result<ScanRun, EngineError> {
+        let config = &self.inner.config;
+        if config.sources.is_empty() {
+            return Err(EngineError::NoSources);
+        }
+        const CLAIMING: i64 = -1;
+        {
+            let mut running = self.inner.running.lock().expect("scan guard poisoned");
+            if let Some(id) = *running {
+                return Err(EngineError::AlreadyRunning(id));
+            }
+            *running = Some(CLAIMING);
+        }
+        let target = config
+            .sources
+            .iter()
+            .map(|s| format!("{} ({})", s.name, s.root.display()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let new = NewScanRun { trigger: trigger.to_string(), target, started_at: Utc::now() };
+        match self.inner.store.create_scan_run(&new).await {
+            Ok(run) => {
+                *self.inner.running.lock().expect("scan guard poisoned") = Some(run.id);
+                Ok(run)
+            }
+            Err(e) => {
+                *self.inner.running.lock().expect("scan guard poisoned") = None;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Runs the claimed scan to its end and releases the slot, whatever happens.
+    async fn execute(&self, id: i64, progress: &dyn ScanProgress) -> Result<ScanRun, EngineError> {
+        let result = crate::scan::execute(&self.inner.store, &self.inner.config, id, progress).await;
+        *self.inner.running.lock().expect("scan guard poisoned") = None;
+        result
+    }
+}
