@@ -10,9 +10,15 @@
 //!    than the first read). The caller fetches only the missing part, merges, and calls
 //!    again. [`MAX_WINDOW`] bounds the total.
 
+mod avro_header;
+mod delimited;
+mod json_records;
+mod parquet_footer;
 mod plan;
+mod scalar;
+mod text;
 
-pub use plan::{ByteRange, InferOptions, Inferred, Outcome, Window, MAX_WINDOW, initial_read};
+pub use plan::{ByteRange, HEAD_BYTES, InferOptions, Inferred, MAX_WINDOW, Outcome, Window, initial_read};
 
 use torro_model::FileFormat;
 
@@ -28,6 +34,9 @@ pub enum FormatError {
 }
 
 /// Infers the schema of a `format` file of `file_size` bytes from `window`.
+///
+/// `gzip` says the file is gzip-compressed (`.csv.gz`); it applies to the text
+/// formats, whose window is then the compressed head. Never panics, whatever the bytes.
 pub fn infer(
     format: FileFormat,
     gzip: bool,
@@ -35,6 +44,13 @@ pub fn infer(
     window: &Window<'_>,
     options: &InferOptions,
 ) -> Result<Outcome, FormatError> {
-    let _ = (format, gzip, file_size, window, options);
-    todo!("dispatch to csv / json / parquet / avro")
+    if file_size == 0 {
+        return Err(FormatError::Empty);
+    }
+    match format {
+        FileFormat::Csv | FileFormat::Tsv => delimited::infer(format, gzip, file_size, window, options),
+        FileFormat::Json | FileFormat::Ndjson => json_records::infer(format, gzip, file_size, window, options),
+        FileFormat::Parquet => parquet_footer::infer(file_size, window),
+        FileFormat::Avro => avro_header::infer(file_size, window),
+    }
 }

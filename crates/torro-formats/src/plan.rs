@@ -16,7 +16,7 @@ pub struct ByteRange {
 
 impl ByteRange {
     pub fn len(&self) -> u64 {
-        self.end - self.start
+        self.end.saturating_sub(self.start)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -33,7 +33,7 @@ pub struct Window<'a> {
 
 impl Window<'_> {
     pub fn range(&self) -> ByteRange {
-        ByteRange { start: self.offset, end: self.offset + self.bytes.len() as u64 }
+        ByteRange { start: self.offset, end: self.offset.saturating_add(self.bytes.len() as u64) }
     }
 }
 
@@ -66,6 +66,21 @@ pub enum Outcome {
     Inferred(Inferred),
     /// Fetch this window (a superset of the current one) and call again.
     NeedMore(ByteRange),
+}
+
+impl Window<'_> {
+    /// True when the window holds every byte of a `file_size`-byte file.
+    pub fn is_whole_file(&self, file_size: u64) -> bool {
+        self.offset == 0 && self.bytes.len() as u64 >= file_size
+    }
+}
+
+/// The next head window when the current one `[0, current_end)` holds too little:
+/// twice as long, at least [`HEAD_BYTES`], never past the file or [`MAX_WINDOW`].
+/// `None` when it cannot grow any more.
+pub(crate) fn grow_head(current_end: u64, file_size: u64) -> Option<ByteRange> {
+    let end = current_end.saturating_mul(2).max(HEAD_BYTES).min(MAX_WINDOW).min(file_size);
+    (end > current_end).then_some(ByteRange { start: 0, end })
 }
 
 /// The first range to fetch for a file of `file_size` bytes.

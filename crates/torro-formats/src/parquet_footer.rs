@@ -1,0 +1,3 @@
+//! todo
+use crate::*;
+pub(crate) fn infer(_: u64, _: &Window<'_>) -> Result<Outcome, FormatError> { Err(FormatError::Empty) }
