@@ -1,8 +1,17 @@
 //! The catalog store. One object-safe trait ([`CatalogStore`]); the backend is
 //! chosen at run time from the database URL by [`connect`].
+//!
+//! One implementation ([`sql::SqlStore`]) serves SQLite, PostgreSQL and MySQL/MariaDB:
+//! the SQL is shared, and the few real differences (placeholders, timestamp encoding,
+//! full-text search, `RETURNING`, row locks) live in [`dialect::Dialect`].
 
+mod connect;
+mod dialect;
 mod error;
+pub mod search;
+mod sql;
 mod store;
 
+pub use connect::{DEFAULT_SQLITE_URL, connect, redact_url};
 pub use error::{CatalogError, Result};
 pub use store::{Backend, CatalogStore};

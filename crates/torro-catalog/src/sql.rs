@@ -1,0 +1,921 @@
+//! The one SQL implementation of [`CatalogStore`], instantiated for SQLite, PostgreSQL and
+//! MySQL. The SQL text is shared; [`Dialect`] holds the differences.
+//!
+//! The trait impl is stamped out per backend by `impl_catalog_store!` rather than written
+//! generically over `DB: Database`: sqlx's higher-ranked `Executor` bounds on generic
+//! async code inside `async_trait` futures are fragile, while the concrete expansions
+//! type-check plainly. The macro body is ordinary code over `$db`.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AssertSqlSafe, Database, Pool, SqlSafeStr};
+use torro_model::{
+    ApprovalStatus, DiscoveryQuery, FileStatus, Observation, SortField, SortOrder, StorageLocation,
+};
+
+use crate::dialect::{Arg, Dialect};
+use crate::search::{query_terms, search_document};
+use crate::{CatalogError, Result};
+
+pub(crate) struct SqlStore<DB: Database> {
+    pool: Pool<DB>,
+}
+
+impl<DB: Database> SqlStore<DB> {
+    pub(crate) fn new(pool: Pool<DB>) -> Self {
+        SqlStore { pool }
+    }
+}
+
+/// The embedded migrations of one backend, as a sqlx migrator (which takes a database
+/// lock while it runs, so several processes may start at once).
+fn migrator(init_sql: &'static str) -> Migrator {
+    Migrator {
+        migrations: Cow::Owned(vec![Migration::new(
+            1,
+            Cow::Borrowed("init"),
+            MigrationType::Simple,
+            AssertSqlSafe(init_sql).into_sql_str(),
+            false,
+        )]),
+        ..Migrator::DEFAULT
+    }
+}
+
+/// SHA-256 over the unique key (storage type, account, container, path), hex encoded.
+/// One short unique column on every backend; MySQL could not index the full key.
+pub(crate) fn location_key(location: &StorageLocation, path: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [location.storage_type.as_str(), &location.account, &location.container, path] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> CatalogError {
+    CatalogError::Corrupt(format!("{what}: {e}"))
+}
+
+fn parse<T: std::str::FromStr<Err = String>>(what: &str, s: &str) -> Result<T> {
+    s.parse().map_err(|e| corrupt(what, e))
+}
+
+/// Unique violations become AlreadyExists; everything else stays a database error.
+fn map_unique(e: sqlx::Error, what: impl FnOnce() -> String) -> CatalogError {
+    match e.as_database_error() {
+        Some(d) if d.is_unique_violation() => CatalogError::AlreadyExists(what()),
+        _ => CatalogError::Database(e),
+    }
+}
+
+/// Page bounds that can never panic or overflow: size 1..=1000.
+fn limits(page: u32, size: u32) -> (i64, i64) {
+    let size = size.clamp(1, 1000) as i64;
+    (size, page as i64 * size)
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+const DISCOVERY_COLUMNS: &str = "d.id, d.storage_type, d.account, d.container, d.path, d.folder, d.name, \
+     d.extension, d.format, d.size, d.etag, d.last_modified, d.fingerprint, d.row_count, d.column_count, \
+     d.schema_json, d.schema_hash, d.format_details, d.status, d.approval_status, d.error, d.source_name, \
+     d.environment, d.env_type, d.data_source_type, d.tags, d.first_seen, d.last_seen, d.last_changed, \
+     d.deleted, d.deleted_at, d.last_scan_id";
+
+const SCAN_RUN_COLUMNS: &str = "r.id, r.trigger_kind, r.target, r.status, r.started_at, r.finished_at, \
+     r.duration_ms, r.listed, r.new_count, r.changed, r.unchanged, r.deleted_count, r.failed, r.bytes_read, \
+     r.requests, r.message, (SELECT COUNT(*) FROM scan_errors e WHERE e.scan_id = r.id) AS error_count";
+
+/// WHERE clause (with binds) and ORDER BY of a discovery listing.
+fn discovery_filter<DB: Dialect>(q: &DiscoveryQuery) -> (String, Vec<Arg>, String) {
+    let mut conds: Vec<String> = Vec::new();
+    let mut args = Vec::new();
+    let eq = |col: &str, v: String, conds: &mut Vec<String>, args: &mut Vec<Arg>| {
+        conds.push(format!("d.{col} = ?"));
+        args.push(Arg::Str(v));
+    };
+    if let Some(s) = q.status {
+        eq("status", s.as_str().into(), &mut conds, &mut args);
+    }
+    if !q.include_deleted && q.status != Some(FileStatus::Deleted) {
+        conds.push("d.deleted = FALSE".into());
+    }
+    if let Some(s) = q.approval_status {
+        eq("approval_status", s.as_str().into(), &mut conds, &mut args);
+    }
+    if let Some(s) = &q.environment {
+        eq("environment", s.clone(), &mut conds, &mut args);
+    }
+    if let Some(s) = &q.data_source_type {
+        eq("data_source_type", s.clone(), &mut conds, &mut args);
+    }
+    if let Some(s) = q.format {
+        eq("format", s.as_str().into(), &mut conds, &mut args);
+    }
+    if let Some(s) = q.storage_type {
+        eq("storage_type", s.as_str().into(), &mut conds, &mut args);
+    }
+    if let Some(search) = &q.search {
+        let terms = query_terms(search);
+        if !terms.is_empty() {
+            conds.push(format!("({})", DB::search_condition(&terms, &mut args)));
+        }
+    }
+    let where_sql = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
+    let col = match q.sort {
+        SortField::LastChanged => "last_changed",
+        SortField::FirstSeen => "first_seen",
+        SortField::LastSeen => "last_seen",
+        SortField::Name => "name",
+        SortField::Path => "path",
+        SortField::Size => "size",
+        SortField::Id => "id",
+    };
+    let dir = match q.order {
+        SortOrder::Asc => "ASC",
+        SortOrder::Desc => "DESC",
+    };
+    let order = if col == "id" { format!(" ORDER BY d.id {dir}") } else { format!(" ORDER BY d.{col} {dir}, d.id {dir}") };
+    (where_sql, args, order)
+}
+
+/// The values an observation writes into its row.
+struct RowValues {
+    folder: String,
+    name: String,
+    extension: String,
+    format: Option<String>,
+    schema_json: Option<String>,
+    schema_hash: Option<String>,
+    column_count: Option<i64>,
+    status: FileStatus,
+    search_doc: String,
+    tags: String,
+    format_details: String,
+}
+
+impl RowValues {
+    fn of(o: &Observation) -> Result<Self> {
+        let (folder, name, extension) = torro_model::split_path(&o.path);
+        let schema_json = o.schema.as_ref().map(serde_json::to_string).transpose().map_err(|e| corrupt("schema", e))?;
+        Ok(RowValues {
+            folder,
+            name,
+            extension,
+            format: o.format.map(|f| f.as_str().to_string()),
+            schema_json,
+            schema_hash: o.schema.as_ref().map(|s| s.hash()),
+            column_count: o.schema.as_ref().map(|s| s.fields.len() as i64),
+            status: if o.error.is_some() { FileStatus::Error } else { FileStatus::Active },
+            search_doc: search_document(&o.path, o.schema.as_ref()),
+            tags: serde_json::to_string(&o.labels.tags).map_err(|e| corrupt("tags", e))?,
+            format_details: o.format_details.to_string(),
+        })
+    }
+}
+
+fn action_of(to: ApprovalStatus) -> &'static str {
+    match to {
+        ApprovalStatus::Pending => "reopen",
+        ApprovalStatus::Approved => "approve",
+        ApprovalStatus::Rejected => "reject",
+        ApprovalStatus::Published => "publish",
+        ApprovalStatus::Archived => "archive",
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    crate::dialect::truncate_micros(Utc::now())
+}
+
+macro_rules! impl_catalog_store {
+    ($db:ty, $migrations:literal) => {
+        impl SqlStore<$db> {
+            fn query(sql: &str, args: Vec<Arg>) -> sqlx::query::Query<'static, $db, <$db as Database>::Arguments> {
+                let mut q = sqlx::query(AssertSqlSafe(<$db as Dialect>::sql(sql)));
+                for a in args {
+                    q = match a {
+                        Arg::Str(v) => q.bind(v),
+                        Arg::OptStr(v) => q.bind(v),
+                        Arg::I64(v) => q.bind(v),
+                        Arg::OptI64(v) => q.bind(v),
+                        Arg::Ts(v) => q.bind(<$db as Dialect>::ts(v)),
+                        Arg::OptTs(v) => q.bind(v.map(<$db as Dialect>::ts)),
+                    };
+                }
+                q
+            }
+
+            fn ts(row: &<$db as Database>::Row, col: &str) -> Result<DateTime<Utc>> {
+                use sqlx::Row;
+                <$db as Dialect>::from_ts(row.try_get::<<$db as Dialect>::Ts, _>(col)?)
+            }
+
+            fn opt_ts(row: &<$db as Database>::Row, col: &str) -> Result<Option<DateTime<Utc>>> {
+                use sqlx::Row;
+                row.try_get::<Option<<$db as Dialect>::Ts>, _>(col)?.map(<$db as Dialect>::from_ts).transpose()
+            }
+
+            fn discovery(row: &<$db as Database>::Row) -> Result<torro_model::Discovery> {
+                use sqlx::Row;
+                let s = |c: &str| -> Result<String> { Ok(row.try_get::<String, _>(c)?) };
+                let schema = match row.try_get::<Option<String>, _>("schema_json")? {
+                    Some(j) => Some(serde_json::from_str(&j).map_err(|e| corrupt("schema_json", e))?),
+                    None => None,
+                };
+                let format = match row.try_get::<Option<String>, _>("format")? {
+                    Some(f) => Some(parse("format", &f)?),
+                    None => None,
+                };
+                Ok(torro_model::Discovery {
+                    id: row.try_get("id")?,
+                    location: StorageLocation {
+                        storage_type: parse("storage_type", &s("storage_type")?)?,
+                        account: s("account")?,
+                        container: s("container")?,
+                    },
+                    path: s("path")?,
+                    folder: s("folder")?,
+                    name: s("name")?,
+                    extension: s("extension")?,
+                    format,
+                    size: row.try_get("size")?,
+                    etag: row.try_get("etag")?,
+                    last_modified: Self::opt_ts(row, "last_modified")?,
+                    fingerprint: s("fingerprint")?,
+                    row_count: row.try_get("row_count")?,
+                    column_count: row.try_get("column_count")?,
+                    schema,
+                    schema_hash: row.try_get("schema_hash")?,
+                    format_details: serde_json::from_str(&s("format_details")?)
+                        .map_err(|e| corrupt("format_details", e))?,
+                    status: parse("status", &s("status")?)?,
+                    approval_status: parse("approval_status", &s("approval_status")?)?,
+                    error: row.try_get("error")?,
+                    labels: torro_model::SourceLabels {
+                        source_name: s("source_name")?,
+                        environment: s("environment")?,
+                        env_type: s("env_type")?,
+                        data_source_type: s("data_source_type")?,
+                        tags: serde_json::from_str(&s("tags")?).map_err(|e| corrupt("tags", e))?,
+                    },
+                    first_seen: Self::ts(row, "first_seen")?,
+                    last_seen: Self::ts(row, "last_seen")?,
+                    last_changed: Self::ts(row, "last_changed")?,
+                    deleted: row.try_get("deleted")?,
+                    deleted_at: Self::opt_ts(row, "deleted_at")?,
+                    last_scan_id: row.try_get("last_scan_id")?,
+                })
+            }
+
+            fn scan_run(row: &<$db as Database>::Row) -> Result<torro_model::ScanRun> {
+                use sqlx::Row;
+                Ok(torro_model::ScanRun {
+                    id: row.try_get("id")?,
+                    trigger: row.try_get("trigger_kind")?,
+                    target: row.try_get("target")?,
+                    status: parse("scan status", &row.try_get::<String, _>("status")?)?,
+                    started_at: Self::ts(row, "started_at")?,
+                    finished_at: Self::opt_ts(row, "finished_at")?,
+                    duration_ms: row.try_get("duration_ms")?,
+                    counts: torro_model::ScanCounts {
+                        listed: row.try_get("listed")?,
+                        new: row.try_get("new_count")?,
+                        changed: row.try_get("changed")?,
+                        unchanged: row.try_get("unchanged")?,
+                        deleted: row.try_get("deleted_count")?,
+                        failed: row.try_get("failed")?,
+                        bytes_read: row.try_get("bytes_read")?,
+                        requests: row.try_get("requests")?,
+                    },
+                    message: row.try_get("message")?,
+                    error_count: row.try_get("error_count")?,
+                })
+            }
+
+            /// Runs an INSERT and returns the new row's id (RETURNING, or LAST_INSERT_ID()).
+            async fn insert_id(
+                conn: &mut <$db as Database>::Connection,
+                sql: &str,
+                args: Vec<Arg>,
+            ) -> Result<i64, sqlx::Error> {
+                use sqlx::Row;
+                if <$db as Dialect>::RETURNING {
+                    let row = Self::query(&format!("{sql} RETURNING id"), args).fetch_one(&mut *conn).await?;
+                    row.try_get::<i64, _>(0)
+                } else {
+                    let res = Self::query(sql, args).execute(&mut *conn).await?;
+                    <$db as Dialect>::last_insert_id(&res)
+                        .ok_or_else(|| sqlx::Error::Protocol("no insert id returned".into()))
+                }
+            }
+
+            async fn count(&self, sql: &str, args: Vec<Arg>) -> Result<i64> {
+                use sqlx::Row;
+                let row = Self::query(sql, args).fetch_one(&self.pool).await?;
+                Ok(row.try_get::<i64, _>(0)?)
+            }
+
+            /// Upserts one observation inside the batch's transaction.
+            async fn apply_one(
+                conn: &mut <$db as Database>::Connection,
+                scan_id: i64,
+                o: &Observation,
+            ) -> Result<torro_model::UpsertResult> {
+                use sqlx::Row;
+                let key = location_key(&o.location, &o.path);
+                let v = RowValues::of(o)?;
+                let seen = o.seen_at;
+                let existing = Self::query(
+                    &format!(
+                        "SELECT id, fingerprint, schema_hash, status, error, deleted, last_changed \
+                         FROM discoveries WHERE location_key = ?{}",
+                        <$db as Dialect>::FOR_UPDATE
+                    ),
+                    vec![Arg::Str(key.clone())],
+                )
+                .fetch_optional(&mut *conn)
+                .await?;
+
+                let content = vec![
+                    Arg::Str(v.folder),
+                    Arg::Str(v.name),
+                    Arg::Str(v.extension),
+                    Arg::OptStr(v.format),
+                    Arg::I64(o.size),
+                    Arg::OptStr(o.etag.clone()),
+                    Arg::OptTs(o.last_modified),
+                    Arg::Str(o.fingerprint.clone()),
+                    Arg::OptI64(o.row_count),
+                    Arg::OptI64(v.column_count),
+                    Arg::OptStr(v.schema_json),
+                    Arg::OptStr(v.schema_hash.clone()),
+                    Arg::Str(v.format_details),
+                    Arg::Str(v.status.as_str().into()),
+                    Arg::OptStr(o.error.clone()),
+                    Arg::Str(o.labels.source_name.clone()),
+                    Arg::Str(o.labels.environment.clone()),
+                    Arg::Str(o.labels.env_type.clone()),
+                    Arg::Str(o.labels.data_source_type.clone()),
+                    Arg::Str(v.tags),
+                    Arg::Str(v.search_doc.clone()),
+                ];
+                let (id, outcome) = match existing {
+                    None => {
+                        let mut args = vec![
+                            Arg::Str(key),
+                            Arg::Str(o.location.storage_type.as_str().into()),
+                            Arg::Str(o.location.account.clone()),
+                            Arg::Str(o.location.container.clone()),
+                            Arg::Str(o.path.clone()),
+                        ];
+                        args.extend(content);
+                        args.extend([
+                            Arg::Str(ApprovalStatus::Pending.as_str().into()),
+                            Arg::Ts(seen),
+                            Arg::Ts(seen),
+                            Arg::Ts(seen),
+                            Arg::I64(scan_id),
+                        ]);
+                        let sql = format!(
+                            "INSERT INTO discoveries (location_key, storage_type, account, container, path, \
+                             folder, name, extension, format, size, etag, last_modified, fingerprint, row_count, \
+                             column_count, schema_json, schema_hash, format_details, status, error, source_name, \
+                             environment, env_type, data_source_type, tags, search_doc, approval_status, \
+                             first_seen, last_seen, last_changed, deleted, last_scan_id) VALUES ({}, FALSE, ?)",
+                            placeholders(30)
+                        );
+                        let id = Self::insert_id(&mut *conn, &sql, args)
+                            .await
+                            .map_err(|e| map_unique(e, || format!("discovery {}", o.path)))?;
+                        (id, torro_model::UpsertOutcome::Inserted)
+                    }
+                    Some(row) => {
+                        let id: i64 = row.try_get("id")?;
+                        let unchanged = row.try_get::<String, _>("fingerprint")? == o.fingerprint
+                            && row.try_get::<Option<String>, _>("schema_hash")? == v.schema_hash
+                            && row.try_get::<String, _>("status")? == v.status.as_str()
+                            && row.try_get::<Option<String>, _>("error")? == o.error
+                            && !row.try_get::<bool, _>("deleted")?;
+                        let last_changed = if unchanged { Self::ts(&row, "last_changed")? } else { seen };
+                        let mut args = content;
+                        args.extend([Arg::Ts(seen), Arg::Ts(last_changed), Arg::I64(scan_id), Arg::I64(id)]);
+                        Self::query(
+                            "UPDATE discoveries SET folder = ?, name = ?, extension = ?, format = ?, size = ?, \
+                             etag = ?, last_modified = ?, fingerprint = ?, row_count = ?, column_count = ?, \
+                             schema_json = ?, schema_hash = ?, format_details = ?, status = ?, error = ?, \
+                             source_name = ?, environment = ?, env_type = ?, data_source_type = ?, tags = ?, \
+                             search_doc = ?, last_seen = ?, last_changed = ?, last_scan_id = ?, \
+                             deleted = FALSE, deleted_at = NULL WHERE id = ?",
+                            args,
+                        )
+                        .execute(&mut *conn)
+                        .await?;
+                        (id, torro_model::UpsertOutcome::Updated)
+                    }
+                };
+
+                if <$db as Dialect>::SEPARATE_FTS_TABLE {
+                    Self::query("DELETE FROM discoveries_fts WHERE rowid = ?", vec![Arg::I64(id)])
+                        .execute(&mut *conn)
+                        .await?;
+                    Self::query(
+                        "INSERT INTO discoveries_fts (rowid, doc) VALUES (?, ?)",
+                        vec![Arg::I64(id), Arg::Str(v.search_doc)],
+                    )
+                    .execute(&mut *conn)
+                    .await?;
+                }
+
+                let mut schema_changed = false;
+                if let (Some(schema), Some(hash)) = (&o.schema, &v.schema_hash) {
+                    let latest = Self::query(
+                        "SELECT version, schema_hash, schema_json FROM schema_versions \
+                         WHERE discovery_id = ? ORDER BY version DESC LIMIT 1",
+                        vec![Arg::I64(id)],
+                    )
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    let (next, diff) = match latest {
+                        None => (1, None),
+                        Some(r) if r.try_get::<String, _>("schema_hash")? == *hash => (0, None),
+                        Some(r) => {
+                            let prev: torro_model::Schema = serde_json::from_str(&r.try_get::<String, _>("schema_json")?)
+                                .map_err(|e| corrupt("schema_versions.schema_json", e))?;
+                            let diff = torro_model::SchemaDiff::between(&prev, schema);
+                            (r.try_get::<i64, _>("version")? + 1, Some(diff))
+                        }
+                    };
+                    if next > 0 {
+                        let diff_json =
+                            diff.map(|d| serde_json::to_string(&d)).transpose().map_err(|e| corrupt("diff", e))?;
+                        let schema_json = serde_json::to_string(schema).map_err(|e| corrupt("schema", e))?;
+                        Self::query(
+                            "INSERT INTO schema_versions (discovery_id, version, schema_hash, schema_json, \
+                             diff_json, seen_at, scan_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            vec![
+                                Arg::I64(id),
+                                Arg::I64(next),
+                                Arg::Str(hash.clone()),
+                                Arg::Str(schema_json),
+                                Arg::OptStr(diff_json),
+                                Arg::Ts(seen),
+                                Arg::I64(scan_id),
+                            ],
+                        )
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(|e| map_unique(e, || format!("schema version {next} of discovery {id}")))?;
+                        schema_changed = true;
+                    }
+                }
+                Ok(torro_model::UpsertResult { id, outcome, schema_changed })
+            }
+
+            async fn group_counts(&self, col: &str) -> Result<std::collections::BTreeMap<String, i64>> {
+                use sqlx::Row;
+                let rows = Self::query(
+                    &format!(
+                        "SELECT COALESCE(d.{col}, 'unknown') AS k, COUNT(*) AS n FROM discoveries d \
+                         WHERE d.deleted = FALSE GROUP BY d.{col}"
+                    ),
+                    vec![],
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let mut out = std::collections::BTreeMap::new();
+                for r in rows {
+                    *out.entry(r.try_get::<String, _>("k")?).or_insert(0) += r.try_get::<i64, _>("n")?;
+                }
+                Ok(out)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl crate::CatalogStore for SqlStore<$db> {
+            fn backend(&self) -> crate::Backend {
+                <$db as Dialect>::BACKEND
+            }
+
+            async fn migrate(&self) -> Result<()> {
+                migrator(include_str!($migrations)).run(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn health(&self) -> Result<()> {
+                Self::query("SELECT 1", vec![]).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn create_scan_run(&self, run: &torro_model::NewScanRun) -> Result<torro_model::ScanRun> {
+                let mut conn = self.pool.acquire().await?;
+                let id = Self::insert_id(
+                    &mut *conn,
+                    "INSERT INTO scan_runs (trigger_kind, target, status, started_at) VALUES (?, ?, ?, ?)",
+                    vec![
+                        Arg::Str(run.trigger.clone()),
+                        Arg::Str(run.target.clone()),
+                        Arg::Str(torro_model::ScanStatus::Running.as_str().into()),
+                        Arg::Ts(run.started_at),
+                    ],
+                )
+                .await?;
+                drop(conn);
+                self.get_scan_run(id).await?.ok_or_else(|| CatalogError::NotFound(format!("scan run {id}")))
+            }
+
+            async fn update_scan_progress(&self, id: i64, c: &torro_model::ScanCounts) -> Result<()> {
+                let res = Self::query(
+                    "UPDATE scan_runs SET listed = ?, new_count = ?, changed = ?, unchanged = ?, deleted_count = ?, \
+                     failed = ?, bytes_read = ?, requests = ? WHERE id = ?",
+                    vec![
+                        Arg::I64(c.listed),
+                        Arg::I64(c.new),
+                        Arg::I64(c.changed),
+                        Arg::I64(c.unchanged),
+                        Arg::I64(c.deleted),
+                        Arg::I64(c.failed),
+                        Arg::I64(c.bytes_read),
+                        Arg::I64(c.requests),
+                        Arg::I64(id),
+                    ],
+                )
+                .execute(&self.pool)
+                .await?;
+                if res.rows_affected() == 0 {
+                    return Err(CatalogError::NotFound(format!("scan run {id}")));
+                }
+                Ok(())
+            }
+
+            async fn finish_scan_run(
+                &self,
+                id: i64,
+                status: torro_model::ScanStatus,
+                c: &torro_model::ScanCounts,
+                message: Option<&str>,
+            ) -> Result<torro_model::ScanRun> {
+                let run = self.get_scan_run(id).await?.ok_or_else(|| CatalogError::NotFound(format!("scan run {id}")))?;
+                let finished = now().max(run.started_at);
+                let duration = (finished - run.started_at).num_milliseconds();
+                Self::query(
+                    "UPDATE scan_runs SET status = ?, finished_at = ?, duration_ms = ?, listed = ?, new_count = ?, \
+                     changed = ?, unchanged = ?, deleted_count = ?, failed = ?, bytes_read = ?, requests = ?, \
+                     message = ? WHERE id = ?",
+                    vec![
+                        Arg::Str(status.as_str().into()),
+                        Arg::Ts(finished),
+                        Arg::I64(duration),
+                        Arg::I64(c.listed),
+                        Arg::I64(c.new),
+                        Arg::I64(c.changed),
+                        Arg::I64(c.unchanged),
+                        Arg::I64(c.deleted),
+                        Arg::I64(c.failed),
+                        Arg::I64(c.bytes_read),
+                        Arg::I64(c.requests),
+                        Arg::OptStr(message.map(str::to_string)),
+                        Arg::I64(id),
+                    ],
+                )
+                .execute(&self.pool)
+                .await?;
+                self.get_scan_run(id).await?.ok_or_else(|| CatalogError::NotFound(format!("scan run {id}")))
+            }
+
+            async fn record_scan_errors(&self, scan_id: i64, errors: &[torro_model::NewScanError]) -> Result<()> {
+                if errors.is_empty() {
+                    return Ok(());
+                }
+                let at = now();
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                for chunk in errors.chunks(500) {
+                    let rows = vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+                    let mut args = Vec::with_capacity(chunk.len() * 5);
+                    for e in chunk {
+                        let kind = serde_json::to_value(e.kind).map_err(|e| corrupt("kind", e))?;
+                        args.extend([
+                            Arg::I64(scan_id),
+                            Arg::Str(e.path.clone()),
+                            Arg::Str(kind.as_str().unwrap_or_default().to_string()),
+                            Arg::Str(e.message.clone()),
+                            Arg::Ts(at),
+                        ]);
+                    }
+                    Self::query(&format!("INSERT INTO scan_errors (scan_id, path, kind, message, at) VALUES {rows}"), args)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| match e.as_database_error() {
+                            Some(d) if d.is_foreign_key_violation() => CatalogError::NotFound(format!("scan run {scan_id}")),
+                            _ => CatalogError::Database(e),
+                        })?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn get_scan_run(&self, id: i64) -> Result<Option<torro_model::ScanRun>> {
+                let row = Self::query(&format!("SELECT {SCAN_RUN_COLUMNS} FROM scan_runs r WHERE r.id = ?"), vec![Arg::I64(id)])
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::scan_run).transpose()
+            }
+
+            async fn list_scan_runs(&self, page: u32, size: u32) -> Result<torro_model::Page<torro_model::ScanRun>> {
+                let (limit, offset) = limits(page, size);
+                let total = self.count("SELECT COUNT(*) FROM scan_runs", vec![]).await?;
+                let rows = Self::query(
+                    &format!("SELECT {SCAN_RUN_COLUMNS} FROM scan_runs r ORDER BY r.started_at DESC, r.id DESC LIMIT ? OFFSET ?"),
+                    vec![Arg::I64(limit), Arg::I64(offset)],
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let items = rows.iter().map(Self::scan_run).collect::<Result<_>>()?;
+                Ok(torro_model::Page { items, page, size: limit as u32, total })
+            }
+
+            async fn list_scan_errors(&self, scan_id: i64, page: u32, size: u32) -> Result<torro_model::Page<torro_model::ScanError>> {
+                use sqlx::Row;
+                let (limit, offset) = limits(page, size);
+                let total = self.count("SELECT COUNT(*) FROM scan_errors WHERE scan_id = ?", vec![Arg::I64(scan_id)]).await?;
+                let rows = Self::query(
+                    "SELECT id, scan_id, path, kind, message, at FROM scan_errors WHERE scan_id = ? \
+                     ORDER BY id ASC LIMIT ? OFFSET ?",
+                    vec![Arg::I64(scan_id), Arg::I64(limit), Arg::I64(offset)],
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let mut items = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let kind: String = r.try_get("kind")?;
+                    items.push(torro_model::ScanError {
+                        id: r.try_get("id")?,
+                        scan_id: r.try_get("scan_id")?,
+                        path: r.try_get("path")?,
+                        kind: serde_json::from_value(serde_json::Value::String(kind)).map_err(|e| corrupt("kind", e))?,
+                        message: r.try_get("message")?,
+                        at: Self::ts(r, "at")?,
+                    });
+                }
+                Ok(torro_model::Page { items, page, size: limit as u32, total })
+            }
+
+            async fn known_objects(&self, location: &StorageLocation, prefix: &str) -> Result<Vec<torro_model::KnownObject>> {
+                use sqlx::Row;
+                let mut sql = "SELECT id, path, fingerprint, deleted FROM discoveries \
+                               WHERE storage_type = ? AND account = ? AND container = ?"
+                    .to_string();
+                let mut args = vec![
+                    Arg::Str(location.storage_type.as_str().into()),
+                    Arg::Str(location.account.clone()),
+                    Arg::Str(location.container.clone()),
+                ];
+                if !prefix.is_empty() {
+                    // A range on the (binary-collated) path uses the location index on every backend.
+                    sql.push_str(" AND path >= ? AND path < ?");
+                    args.push(Arg::Str(prefix.to_string()));
+                    args.push(Arg::Str(format!("{prefix}\u{10FFFF}")));
+                }
+                let rows = Self::query(&sql, args).fetch_all(&self.pool).await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let path: String = r.try_get("path")?;
+                    if path.starts_with(prefix) {
+                        out.push(torro_model::KnownObject {
+                            id: r.try_get("id")?,
+                            path,
+                            fingerprint: r.try_get("fingerprint")?,
+                            deleted: r.try_get("deleted")?,
+                        });
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn apply_observations(&self, scan_id: i64, batch: &[Observation]) -> Result<Vec<torro_model::UpsertResult>> {
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                let mut out = Vec::with_capacity(batch.len());
+                for o in batch {
+                    out.push(Self::apply_one(&mut *tx, scan_id, o).await?);
+                }
+                tx.commit().await?;
+                Ok(out)
+            }
+
+            async fn touch_seen(&self, scan_id: i64, ids: &[i64], seen_at: DateTime<Utc>) -> Result<()> {
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                for chunk in ids.chunks(<$db as Dialect>::MAX_IN_LIST) {
+                    let mut args = vec![Arg::Ts(seen_at), Arg::I64(scan_id)];
+                    args.extend(chunk.iter().map(|id| Arg::I64(*id)));
+                    Self::query(
+                        &format!("UPDATE discoveries SET last_seen = ?, last_scan_id = ? WHERE id IN ({})", placeholders(chunk.len())),
+                        args,
+                    )
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn mark_deleted(&self, scan_id: i64, ids: &[i64], at: DateTime<Utc>) -> Result<u64> {
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                let mut changed = 0;
+                for chunk in ids.chunks(<$db as Dialect>::MAX_IN_LIST) {
+                    let mut args = vec![Arg::Ts(at), Arg::Ts(at), Arg::I64(scan_id)];
+                    args.extend(chunk.iter().map(|id| Arg::I64(*id)));
+                    let res = Self::query(
+                        &format!(
+                            "UPDATE discoveries SET status = 'deleted', deleted = TRUE, deleted_at = ?, last_changed = ?, \
+                             last_scan_id = ? WHERE deleted = FALSE AND id IN ({})",
+                            placeholders(chunk.len())
+                        ),
+                        args,
+                    )
+                    .execute(&mut *tx)
+                    .await?;
+                    changed += res.rows_affected();
+                }
+                tx.commit().await?;
+                Ok(changed)
+            }
+
+            async fn list_discoveries(&self, q: &DiscoveryQuery) -> Result<torro_model::Page<torro_model::Discovery>> {
+                let (where_sql, args, order) = discovery_filter::<$db>(q);
+                let (limit, offset) = limits(q.page, q.size);
+                let total = self.count(&format!("SELECT COUNT(*) FROM discoveries d{where_sql}"), args.clone()).await?;
+                let mut page_args = args;
+                page_args.extend([Arg::I64(limit), Arg::I64(offset)]);
+                let rows = Self::query(
+                    &format!("SELECT {DISCOVERY_COLUMNS} FROM discoveries d{where_sql}{order} LIMIT ? OFFSET ?"),
+                    page_args,
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let items = rows.iter().map(Self::discovery).collect::<Result<_>>()?;
+                Ok(torro_model::Page { items, page: q.page, size: limit as u32, total })
+            }
+
+            async fn get_discovery(&self, id: i64) -> Result<Option<torro_model::Discovery>> {
+                let row = Self::query(&format!("SELECT {DISCOVERY_COLUMNS} FROM discoveries d WHERE d.id = ?"), vec![Arg::I64(id)])
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::discovery).transpose()
+            }
+
+            async fn schema_history(&self, discovery_id: i64) -> Result<Vec<torro_model::SchemaVersion>> {
+                use sqlx::Row;
+                let rows = Self::query(
+                    "SELECT id, discovery_id, version, schema_hash, schema_json, diff_json, seen_at, scan_id \
+                     FROM schema_versions WHERE discovery_id = ? ORDER BY version ASC",
+                    vec![Arg::I64(discovery_id)],
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let diff = match r.try_get::<Option<String>, _>("diff_json")? {
+                        Some(j) => Some(serde_json::from_str(&j).map_err(|e| corrupt("diff_json", e))?),
+                        None => None,
+                    };
+                    out.push(torro_model::SchemaVersion {
+                        id: r.try_get("id")?,
+                        discovery_id: r.try_get("discovery_id")?,
+                        version: r.try_get("version")?,
+                        schema_hash: r.try_get("schema_hash")?,
+                        schema: serde_json::from_str(&r.try_get::<String, _>("schema_json")?)
+                            .map_err(|e| corrupt("schema_json", e))?,
+                        diff,
+                        seen_at: Self::ts(r, "seen_at")?,
+                        scan_id: r.try_get("scan_id")?,
+                    });
+                }
+                Ok(out)
+            }
+
+            async fn stats(&self) -> Result<torro_model::DiscoveryStats> {
+                use sqlx::Row;
+                let row = Self::query(
+                    &format!(
+                        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(size), 0) AS {}) AS bytes FROM discoveries \
+                         WHERE deleted = FALSE",
+                        <$db as Dialect>::BIGINT
+                    ),
+                    vec![],
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(torro_model::DiscoveryStats {
+                    total: row.try_get("n")?,
+                    total_size_bytes: row.try_get("bytes")?,
+                    deleted: self.count("SELECT COUNT(*) FROM discoveries WHERE deleted = TRUE", vec![]).await?,
+                    by_status: self.group_counts("status").await?,
+                    by_approval_status: self.group_counts("approval_status").await?,
+                    by_environment: self.group_counts("environment").await?,
+                    by_data_source_type: self.group_counts("data_source_type").await?,
+                    by_format: self.group_counts("format").await?,
+                    by_storage_type: self.group_counts("storage_type").await?,
+                })
+            }
+
+            async fn change_status(&self, id: i64, change: &torro_model::StatusChange) -> Result<torro_model::Discovery> {
+                use sqlx::Row;
+                let reason = change.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+                if change.to == ApprovalStatus::Rejected && reason.is_none() {
+                    return Err(CatalogError::InvalidInput {
+                        field: "rejection_reason".into(),
+                        message: "a rejection needs a reason".into(),
+                    });
+                }
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                let row = Self::query(
+                    &format!("SELECT approval_status FROM discoveries WHERE id = ?{}", <$db as Dialect>::FOR_UPDATE),
+                    vec![Arg::I64(id)],
+                )
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| CatalogError::NotFound(format!("discovery {id}")))?;
+                let from: ApprovalStatus = parse("approval_status", &row.try_get::<String, _>("approval_status")?)?;
+                from.check_transition(change.to).map_err(|e| CatalogError::Conflict(e.to_string()))?;
+                Self::query(
+                    "UPDATE discoveries SET approval_status = ? WHERE id = ?",
+                    vec![Arg::Str(change.to.as_str().into()), Arg::I64(id)],
+                )
+                .execute(&mut *tx)
+                .await?;
+                let before = json!({ "approval_status": from.as_str() });
+                let mut after = json!({ "approval_status": change.to.as_str() });
+                if let Some(r) = reason {
+                    after["reason"] = json!(r);
+                }
+                let comment = match (change.comment.as_deref(), reason) {
+                    (Some(c), Some(r)) if c != r => Some(format!("{r} — {c}")),
+                    (Some(c), _) => Some(c.to_string()),
+                    (None, r) => r.map(str::to_string),
+                };
+                Self::query(
+                    "INSERT INTO audit_log (entity_type, entity_id, action, actor, role, at, before_json, after_json, comment) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    vec![
+                        Arg::Str("discovery".into()),
+                        Arg::I64(id),
+                        Arg::Str(action_of(change.to).into()),
+                        Arg::Str(change.actor.clone()),
+                        Arg::OptStr(change.role.clone()),
+                        Arg::Ts(now()),
+                        Arg::OptStr(Some(before.to_string())),
+                        Arg::OptStr(Some(after.to_string())),
+                        Arg::OptStr(comment),
+                    ],
+                )
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                self.get_discovery(id).await?.ok_or_else(|| CatalogError::NotFound(format!("discovery {id}")))
+            }
+
+            async fn audit_log(&self, entity_type: &str, entity_id: i64) -> Result<Vec<torro_model::AuditEntry>> {
+                use sqlx::Row;
+                let rows = Self::query(
+                    "SELECT id, entity_type, entity_id, action, actor, role, at, before_json, after_json, comment \
+                     FROM audit_log WHERE entity_type = ? AND entity_id = ? ORDER BY at DESC, id DESC",
+                    vec![Arg::Str(entity_type.into()), Arg::I64(entity_id)],
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let json = |r: &<$db as Database>::Row, c: &str| -> Result<Option<serde_json::Value>> {
+                    r.try_get::<Option<String>, _>(c)?
+                        .map(|s| serde_json::from_str(&s).map_err(|e| corrupt(c, e)))
+                        .transpose()
+                };
+                let mut out = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    out.push(torro_model::AuditEntry {
+                        id: r.try_get("id")?,
+                        entity_type: r.try_get("entity_type")?,
+                        entity_id: r.try_get("entity_id")?,
+                        action: r.try_get("action")?,
+                        actor: r.try_get("actor")?,
+                        role: r.try_get("role")?,
+                        at: Self::ts(r, "at")?,
+                        before: json(r, "before_json")?,
+                        after: json(r, "after_json")?,
+                        comment: r.try_get("comment")?,
+                    });
+                }
+                Ok(out)
+            }
+        }
+    };
+}
+
+impl_catalog_store!(sqlx::Sqlite, "../migrations/sqlite/0001_init.sql");
+impl_catalog_store!(sqlx::Postgres, "../migrations/postgres/0001_init.sql");
+impl_catalog_store!(sqlx::MySql, "../migrations/mysql/0001_init.sql");
