@@ -1,0 +1,45 @@
+//! The OpenAPI 3 document, generated from the handlers' `#[utoipa::path]` attributes
+//! and the bodies' `ToSchema` derives.
+
+use axum::Json;
+use utoipa::OpenApi;
+
+use crate::routes::{discovery, health, scans};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Torro API", description = "Data discovery and catalog."),
+    paths(
+        health::health,
+        discovery::list,
+        discovery::stats,
+        discovery::show,
+        discovery::schema_history,
+        discovery::audit,
+        discovery::approve,
+        discovery::reject,
+        discovery::publish,
+        discovery::archive,
+        discovery::trigger,
+        scans::list,
+        scans::show,
+        scans::errors,
+    ),
+    components(schemas(crate::error::ErrorBody)),
+    tags(
+        (name = "discovery", description = "The catalog of discovered files"),
+        (name = "workflow", description = "Review: approve, reject, publish, archive"),
+        (name = "scans", description = "Scan runs and their errors"),
+        (name = "health", description = "Liveness and database check"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as served at `GET /api/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(document())
+}

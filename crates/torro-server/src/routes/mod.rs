@@ -1,0 +1,44 @@
+//! The HTTP routes. Each handler reads like a checklist: validate → call the store or
+//! engine → map to a response body.
+
+pub mod discovery;
+pub mod health;
+pub mod scans;
+
+use axum::Router;
+use axum::http::{Method, Uri};
+use axum::routing::{get, post, put};
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorCode};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health::health))
+        .route("/api/openapi.json", get(crate::openapi::openapi_json))
+        .route("/api/discovery", get(discovery::list))
+        .route("/api/discovery/stats", get(discovery::stats))
+        .route("/api/discovery/trigger", post(discovery::trigger))
+        .route("/api/discovery/{id}", get(discovery::show))
+        .route("/api/discovery/{id}/schema-history", get(discovery::schema_history))
+        .route("/api/discovery/{id}/audit", get(discovery::audit))
+        .route("/api/discovery/{id}/approve", put(discovery::approve))
+        .route("/api/discovery/{id}/reject", put(discovery::reject))
+        .route("/api/discovery/{id}/publish", put(discovery::publish))
+        .route("/api/discovery/{id}/archive", put(discovery::archive))
+        .route("/api/scans", get(scans::list))
+        .route("/api/scans/{id}", get(scans::show))
+        .route("/api/scans/{id}/errors", get(scans::errors))
+}
+
+/// Unknown routes answer with the JSON error shape too.
+pub async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::not_found(format!("no route for {method} {}", uri.path()))
+}
+
+pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        format!("method {method} is not allowed on {}", uri.path()),
+    )
+}
