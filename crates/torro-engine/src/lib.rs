@@ -4,6 +4,7 @@
 pub mod config;
 mod engine;
 mod error;
+mod inspect;
 mod scan;
 
 pub use config::{ScanSettings, SourceConfig, TorroConfig};

@@ -1,9 +1,27 @@
+//! One scan run: list every configured source, skip unchanged objects by fingerprint
+//! with zero reads, read only the read plan of new or changed ones, write the catalog
+//! in batched transactions, and mark vanished objects deleted.
+
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use chrono::Utc;
+use futures::{StreamExt, stream};
 use torro_catalog::CatalogStore;
-use torro_model::ScanRun;
+use torro_connectors::{ListEntry, LocalSource, ObjectInfo, ObjectSource};
+use torro_model::{
+    FileFormat, KnownObject, NewScanError, Observation, ScanCounts, ScanErrorKind, ScanRun, ScanStatus, SourceLabels,
+    fingerprint, split_path,
+};
 
-use crate::{EngineError, ScanProgress, TorroConfig};
+use crate::inspect::{Inspection, inspect};
+use crate::{EngineError, ScanProgress, SourceConfig, TorroConfig};
+
+/// How often running counters are written to the catalog for people watching.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+/// Unchanged objects are touched in batches this large.
+const TOUCH_BATCH: usize = 5000;
 
 pub(crate) async fn execute(
     store: &Arc<dyn CatalogStore>,
@@ -11,6 +29,323 @@ pub(crate) async fn execute(
     scan_id: i64,
     progress: &dyn ScanProgress,
 ) -> Result<ScanRun, EngineError> {
-    let _ = (store, config, scan_id, progress);
-    todo!()
+    let mut run = RunState::new(store.clone(), scan_id, progress);
+    let mut failures = Vec::new();
+    for source in &config.sources {
+        match scan_source(&mut run, config, source).await {
+            Ok(()) => {}
+            Err(Failure::Source(message)) => {
+                let message = format!("source {:?}: {message}", source.name);
+                run.error(source.root.to_string_lossy().into_owned(), ScanErrorKind::Read, message.clone());
+                failures.push(message);
+            }
+            Err(Failure::Catalog(e)) => {
+                // The catalog itself failed: record what we can and stop.
+                let message = format!("the catalog could not be written: {e}");
+                let _ = run.flush_errors().await;
+                let _ = store.finish_scan_run(scan_id, ScanStatus::Failed, &run.counts, Some(&message)).await;
+                return Err(EngineError::Catalog(e));
+            }
+        }
+    }
+    run.flush_errors().await?;
+    let (status, message) = if failures.is_empty() {
+        (ScanStatus::Succeeded, None)
+    } else {
+        (ScanStatus::Failed, Some(failures.join("; ")))
+    };
+    Ok(store.finish_scan_run(scan_id, status, &run.counts, message.as_deref()).await?)
+}
+
+enum Failure {
+    /// The source could not be opened or listed; other sources still run.
+    Source(String),
+    Catalog(torro_catalog::CatalogError),
+}
+
+impl From<torro_catalog::CatalogError> for Failure {
+    fn from(e: torro_catalog::CatalogError) -> Self {
+        Failure::Catalog(e)
+    }
+}
+
+/// Counters and pending writes of the running scan.
+struct RunState<'a> {
+    store: Arc<dyn CatalogStore>,
+    scan_id: i64,
+    progress: &'a dyn ScanProgress,
+    counts: ScanCounts,
+    errors: Vec<NewScanError>,
+    last_progress: Instant,
+}
+
+impl<'a> RunState<'a> {
+    fn new(store: Arc<dyn CatalogStore>, scan_id: i64, progress: &'a dyn ScanProgress) -> Self {
+        RunState {
+            store,
+            scan_id,
+            progress,
+            counts: ScanCounts::default(),
+            errors: Vec::new(),
+            last_progress: Instant::now(),
+        }
+    }
+
+    fn error(&mut self, path: String, kind: ScanErrorKind, message: String) {
+        tracing::warn!(scan_id = self.scan_id, path, ?kind, message, "scan error");
+        self.counts.failed += 1;
+        self.errors.push(NewScanError { path, kind, message });
+    }
+
+    async fn flush_errors(&mut self) -> Result<(), torro_catalog::CatalogError> {
+        if !self.errors.is_empty() {
+            self.store.record_scan_errors(self.scan_id, &self.errors).await?;
+            self.errors.clear();
+        }
+        Ok(())
+    }
+
+    /// Tells the caller at once, and the catalog at most once a second.
+    async fn report(&mut self, force: bool) -> Result<(), torro_catalog::CatalogError> {
+        self.progress.update(&self.counts);
+        if force || self.last_progress.elapsed() >= PROGRESS_EVERY {
+            self.flush_errors().await?;
+            self.store.update_scan_progress(self.scan_id, &self.counts).await?;
+            self.last_progress = Instant::now();
+        }
+        Ok(())
+    }
+}
+
+/// A listed object that must be read: new, changed, or back after deletion.
+struct Work {
+    info: ObjectInfo,
+    fingerprint: String,
+    format: Option<(FileFormat, bool)>,
+    is_new: bool,
+}
+
+async fn scan_source(run: &mut RunState<'_>, config: &TorroConfig, cfg: &SourceConfig) -> Result<(), Failure> {
+    let source = LocalSource::new(&cfg.root).map_err(|e| Failure::Source(e.to_string()))?;
+    let prefixes: Vec<String> = if cfg.containers.is_empty() {
+        vec![String::new()]
+    } else {
+        cfg.containers.iter().map(|c| c.trim_matches('/').to_string()).collect()
+    };
+    let labels = cfg.labels();
+    let mut first_failure = None;
+    for prefix in prefixes {
+        let (requests_before, bytes_before) = (source.stats().requests(), source.stats().bytes());
+        let result = scan_prefix(run, config, cfg, &source, &labels, &prefix).await;
+        run.counts.requests += (source.stats().requests() - requests_before) as i64;
+        run.counts.bytes_read += (source.stats().bytes() - bytes_before) as i64;
+        run.report(true).await?;
+        match result {
+            Ok(()) => {}
+            Err(Failure::Source(m)) => {
+                let m = if prefix.is_empty() { m } else { format!("folder {prefix:?}: {m}") };
+                first_failure.get_or_insert(m);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    match first_failure {
+        Some(m) => Err(Failure::Source(m)),
+        None => Ok(()),
+    }
+}
+
+async fn scan_prefix(
+    run: &mut RunState<'_>,
+    config: &TorroConfig,
+    cfg: &SourceConfig,
+    source: &LocalSource,
+    labels: &SourceLabels,
+    prefix: &str,
+) -> Result<(), Failure> {
+    let location = source.location().clone();
+    let mut known: HashMap<String, KnownObject> = run
+        .store
+        .known_objects(&location, prefix)
+        .await?
+        .into_iter()
+        // known_objects matches a string prefix; a folder prefix must not take "raw2/" for "raw".
+        .filter(|k| prefix.is_empty() || k.path.starts_with(&format!("{prefix}/")))
+        .map(|k| (k.path.clone(), k))
+        .collect();
+
+    let mut listing_failed = None;
+    // Paths the listing could not walk: what we knew under them is not known to be gone.
+    let mut skipped_paths = Vec::new();
+    let mut unchanged_ids = Vec::new();
+    let mut work = Vec::new();
+
+    let mut entries = source.list(prefix);
+    while let Some(entry) = entries.next().await {
+        match entry {
+            Err(e) => {
+                listing_failed = Some(e.to_string());
+                break;
+            }
+            Ok(ListEntry::Skipped { path, message }) => {
+                skipped_paths.push(path.clone());
+                run.error(path, ScanErrorKind::Read, message);
+            }
+            Ok(ListEntry::Object(info)) => {
+                if is_hidden(&info.path) {
+                    continue;
+                }
+                let (_, _, extension) = split_path(&info.path);
+                if !cfg.accepts_extension(&extension) {
+                    continue;
+                }
+                run.counts.listed += 1;
+                let fp = fingerprint(info.size as i64, info.etag.as_deref(), info.last_modified);
+                let previous = known.remove(&info.path);
+                match previous {
+                    Some(k) if k.fingerprint == fp && !k.deleted => {
+                        unchanged_ids.push(k.id);
+                        run.counts.unchanged += 1;
+                    }
+                    previous => work.push(Work {
+                        format: FileFormat::from_file_name(&info.path),
+                        info,
+                        fingerprint: fp,
+                        is_new: previous.is_none(),
+                    }),
+                }
+            }
+        }
+        if unchanged_ids.len() >= TOUCH_BATCH {
+            run.store.touch_seen(run.scan_id, &unchanged_ids, Utc::now()).await?;
+            unchanged_ids.clear();
+            run.report(false).await?;
+        }
+    }
+    drop(entries);
+    if !unchanged_ids.is_empty() {
+        run.store.touch_seen(run.scan_id, &unchanged_ids, Utc::now()).await?;
+    }
+
+    read_and_record(run, config, source, labels, work).await?;
+
+    if let Some(message) = listing_failed {
+        // An incomplete listing proves nothing about what is gone: delete nothing.
+        return Err(Failure::Source(format!("{message} (listing stopped; no files were marked deleted)")));
+    }
+    let vanished: Vec<i64> = known
+        .values()
+        .filter(|k| !k.deleted && !skipped_paths.iter().any(|s| is_same_or_under(&k.path, s)))
+        .map(|k| k.id)
+        .collect();
+    if !vanished.is_empty() {
+        run.counts.deleted += run.store.mark_deleted(run.scan_id, &vanished, Utc::now()).await? as i64;
+    }
+    Ok(())
+}
+
+/// Reads new and changed objects `concurrency` at a time and writes them in batches.
+async fn read_and_record(
+    run: &mut RunState<'_>,
+    config: &TorroConfig,
+    source: &LocalSource,
+    labels: &SourceLabels,
+    work: Vec<Work>,
+) -> Result<(), Failure> {
+    let location = source.location().clone();
+    let mut inspected = stream::iter(work)
+        .map(|w| async move {
+            let result = match w.format {
+                Some((format, gzip)) => inspect(source, &w.info, format, gzip).await,
+                None => Inspection::NotRead,
+            };
+            (w, result)
+        })
+        .buffer_unordered(config.scan.concurrency);
+
+    let mut batch: Vec<Observation> = Vec::with_capacity(config.scan.batch_size);
+    while let Some((w, result)) = inspected.next().await {
+        let mut observation = Observation {
+            location: location.clone(),
+            path: w.info.path.clone(),
+            size: w.info.size as i64,
+            etag: w.info.etag.clone(),
+            last_modified: w.info.last_modified,
+            fingerprint: w.fingerprint,
+            format: w.format.map(|(f, _)| f),
+            schema: None,
+            row_count: None,
+            format_details: serde_json::Value::Null,
+            error: None,
+            labels: labels.clone(),
+            seen_at: Utc::now(),
+        };
+        match result {
+            Inspection::Inferred(inferred) => {
+                observation.format = Some(inferred.format);
+                observation.row_count = inferred.row_count.map(|n| n as i64);
+                observation.schema = Some(inferred.schema);
+                observation.format_details = inferred.details;
+            }
+            Inspection::NotRead => {}
+            Inspection::Invalid { kind, message } => {
+                // The file is there but unreadable as its format: catalog it with the error.
+                observation.error = Some(message.clone());
+                run.error(w.info.path.clone(), kind, message);
+            }
+            Inspection::Unreachable(message) => {
+                // Could not read it at all (vanished, I/O): record the error, leave the
+                // catalog as it was, and retry on the next scan.
+                run.error(w.info.path.clone(), ScanErrorKind::Read, message);
+                continue;
+            }
+        }
+        if observation.error.is_none() {
+            if w.is_new {
+                run.counts.new += 1;
+            } else {
+                run.counts.changed += 1;
+            }
+        }
+        batch.push(observation);
+        if batch.len() >= config.scan.batch_size {
+            run.store.apply_observations(run.scan_id, &batch).await?;
+            batch.clear();
+            run.report(false).await?;
+        }
+    }
+    if !batch.is_empty() {
+        run.store.apply_observations(run.scan_id, &batch).await?;
+    }
+    Ok(())
+}
+
+/// Dot-files and folders (`.git`, `.DS_Store`) and `_`-prefixed markers (`_SUCCESS`,
+/// `_temporary/`) written by Spark and Hadoop are not datasets.
+fn is_hidden(path: &str) -> bool {
+    path.split('/').any(|part| part.starts_with('.') || part.starts_with('_'))
+}
+
+fn is_same_or_under(path: &str, folder: &str) -> bool {
+    path == folder || (path.starts_with(folder) && path[folder.len()..].starts_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_and_marker_files_are_skipped() {
+        assert!(is_hidden(".git/config"));
+        assert!(is_hidden("sales/_SUCCESS"));
+        assert!(is_hidden("a/_temporary/0/part.csv"));
+        assert!(!is_hidden("sales/year=2024/part-0.parquet"));
+    }
+
+    #[test]
+    fn under_means_a_path_boundary() {
+        assert!(is_same_or_under("a/b/c.csv", "a/b"));
+        assert!(is_same_or_under("a/b", "a/b"));
+        assert!(!is_same_or_under("a/bc/d.csv", "a/b"));
+    }
 }
