@@ -27,7 +27,10 @@ const SUPPORTED: &str = "expected sqlite:<path> (or a path ending in .db), postg
 ///
 /// Does not migrate: call [`CatalogStore::migrate`] once after connecting.
 pub async fn connect(url: &str) -> Result<Arc<dyn CatalogStore>> {
-    let unsupported = |message: String| CatalogError::UnsupportedUrl { url: redact_url(url), message };
+    let unsupported = |message: String| CatalogError::UnsupportedUrl {
+        url: redact_url(url),
+        message,
+    };
     let lower = url.trim().to_ascii_lowercase();
     if lower.starts_with("sqlite:") || (!lower.contains("://") && lower.ends_with(".db")) {
         let memory = lower.contains(":memory:") || lower.contains("mode=memory");
@@ -38,7 +41,11 @@ pub async fn connect(url: &str) -> Result<Arc<dyn CatalogStore>> {
         };
         let opts = opts
             .create_if_missing(true)
-            .journal_mode(if memory { SqliteJournalMode::Memory } else { SqliteJournalMode::Wal })
+            .journal_mode(if memory {
+                SqliteJournalMode::Memory
+            } else {
+                SqliteJournalMode::Wal
+            })
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
@@ -78,7 +85,9 @@ pub fn redact_url(url: &str) -> String {
     let mut out = url.to_string();
     if let Some(scheme_end) = out.find("://") {
         let auth_start = scheme_end + 3;
-        let auth_end = out[auth_start..].find(['/', '?', '#']).map_or(out.len(), |i| auth_start + i);
+        let auth_end = out[auth_start..]
+            .find(['/', '?', '#'])
+            .map_or(out.len(), |i| auth_start + i);
         if let Some(at) = out[auth_start..auth_end].rfind('@') {
             let userinfo = &out[auth_start..auth_start + at];
             if let Some(colon) = userinfo.find(':') {
@@ -106,9 +115,15 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(redact_url("mysql://root@127.0.0.1:3306"), "mysql://root@127.0.0.1:3306");
-        assert_eq!(redact_url("mysql://u:p%40ss@h/db?password=x&ssl-mode=off"), "mysql://u:***@h/db?password=***&ssl-mode=off");
+        assert_eq!(
+            redact_url("mysql://u:p%40ss@h/db?password=x&ssl-mode=off"),
+            "mysql://u:***@h/db?password=***&ssl-mode=off"
+        );
         assert_eq!(redact_url("sqlite://torro.db"), "sqlite://torro.db");
     }
 

@@ -169,8 +169,9 @@ impl Dialect for MySql {
     fn search_condition(terms: &[String], args: &mut Vec<Arg>) -> String {
         // FULLTEXT ignores words shorter than innodb_ft_min_token_size (3) and stopwords:
         // those terms fall back to LIKE on the same column.
-        let (indexed, short): (Vec<&String>, Vec<&String>) =
-            terms.iter().partition(|t| t.chars().count() >= 3 && !MYSQL_STOPWORDS.contains(&t.as_str()));
+        let (indexed, short): (Vec<&String>, Vec<&String>) = terms
+            .iter()
+            .partition(|t| t.chars().count() >= 3 && !MYSQL_STOPWORDS.contains(&t.as_str()));
         let mut parts = Vec::new();
         if !indexed.is_empty() {
             let expr: Vec<String> = indexed.iter().map(|t| format!("+{t}*")).collect();
@@ -191,7 +192,10 @@ mod tests {
 
     #[test]
     fn postgres_placeholders_are_numbered() {
-        assert_eq!(<Postgres as Dialect>::sql("a = ? AND b IN (?, ?)"), "a = $1 AND b IN ($2, $3)");
+        assert_eq!(
+            <Postgres as Dialect>::sql("a = ? AND b IN (?, ?)"),
+            "a = $1 AND b IN ($2, $3)"
+        );
     }
 
     #[test]
@@ -200,6 +204,9 @@ mod tests {
         let s = <Sqlite as Dialect>::ts(t);
         assert_eq!(s, "2023-11-14T22:13:20.123456Z");
         assert_eq!(<Sqlite as Dialect>::from_ts(s).unwrap(), truncate_micros(t));
-        assert_eq!(<Sqlite as Dialect>::ts(DateTime::from_timestamp(0, 0).unwrap()), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            <Sqlite as Dialect>::ts(DateTime::from_timestamp(0, 0).unwrap()),
+            "1970-01-01T00:00:00.000000Z"
+        );
     }
 }

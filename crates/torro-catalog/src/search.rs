@@ -89,7 +89,10 @@ mod tests {
 
     #[test]
     fn names_split_into_words() {
-        assert_eq!(words("raw/customer_orders_2024.csv", false), ["raw", "customer", "orders", "2024", "csv"]);
+        assert_eq!(
+            words("raw/customer_orders_2024.csv", false),
+            ["raw", "customer", "orders", "2024", "csv"]
+        );
         assert_eq!(words("customerId", true), ["customerid", "customer", "id"]);
         assert_eq!(words("HTTPServer-log", false), ["http", "server", "log"]);
         assert_eq!(words("orders2024", false), ["orders", "2024"]);

@@ -13,9 +13,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AssertSqlSafe, Database, Pool, SqlSafeStr};
-use torro_model::{
-    ApprovalStatus, DiscoveryQuery, FileStatus, Observation, SortField, SortOrder, StorageLocation,
-};
+use torro_model::{ApprovalStatus, DiscoveryQuery, FileStatus, Observation, SortField, SortOrder, StorageLocation};
 
 use crate::dialect::{Arg, Dialect};
 use crate::search::{query_terms, search_document};
@@ -50,7 +48,12 @@ fn migrator(init_sql: &'static str) -> Migrator {
 /// One short unique column on every backend; MySQL could not index the full key.
 pub(crate) fn location_key(location: &StorageLocation, path: &str) -> String {
     let mut h = Sha256::new();
-    for part in [location.storage_type.as_str(), &location.account, &location.container, path] {
+    for part in [
+        location.storage_type.as_str(),
+        &location.account,
+        &location.container,
+        path,
+    ] {
         h.update((part.len() as u64).to_le_bytes());
         h.update(part.as_bytes());
     }
@@ -128,7 +131,11 @@ fn discovery_filter<DB: Dialect>(q: &DiscoveryQuery) -> (String, Vec<Arg>, Strin
             conds.push(format!("({})", DB::search_condition(&terms, &mut args)));
         }
     }
-    let where_sql = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
+    let where_sql = if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
+    };
     let col = match q.sort {
         SortField::LastChanged => "last_changed",
         SortField::FirstSeen => "first_seen",
@@ -142,7 +149,11 @@ fn discovery_filter<DB: Dialect>(q: &DiscoveryQuery) -> (String, Vec<Arg>, Strin
         SortOrder::Asc => "ASC",
         SortOrder::Desc => "DESC",
     };
-    let order = if col == "id" { format!(" ORDER BY d.id {dir}") } else { format!(" ORDER BY d.{col} {dir}, d.id {dir}") };
+    let order = if col == "id" {
+        format!(" ORDER BY d.id {dir}")
+    } else {
+        format!(" ORDER BY d.{col} {dir}, d.id {dir}")
+    };
     (where_sql, args, order)
 }
 
@@ -164,7 +175,12 @@ struct RowValues {
 impl RowValues {
     fn of(o: &Observation) -> Result<Self> {
         let (folder, name, extension) = torro_model::split_path(&o.path);
-        let schema_json = o.schema.as_ref().map(serde_json::to_string).transpose().map_err(|e| corrupt("schema", e))?;
+        let schema_json = o
+            .schema
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| corrupt("schema", e))?;
         Ok(RowValues {
             folder,
             name,
@@ -173,7 +189,11 @@ impl RowValues {
             schema_json,
             schema_hash: o.schema.as_ref().map(|s| s.hash()),
             column_count: o.schema.as_ref().map(|s| s.fields.len() as i64),
-            status: if o.error.is_some() { FileStatus::Error } else { FileStatus::Active },
+            status: if o.error.is_some() {
+                FileStatus::Error
+            } else {
+                FileStatus::Active
+            },
             search_doc: search_document(&o.path, o.schema.as_ref()),
             tags: serde_json::to_string(&o.labels.tags).map_err(|e| corrupt("tags", e))?,
             format_details: o.format_details.to_string(),

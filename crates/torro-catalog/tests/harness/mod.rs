@@ -1,0 +1,147 @@
+//! A fresh catalog per test on each backend (STYLE.md section 1).
+//!
+//! SQLite: a temp file. PostgreSQL / MariaDB: `CREATE DATABASE torro_t_<unique>` on the
+//! server named by `TORRO_TEST_POSTGRES_URL` / `TORRO_TEST_MYSQL_URL`, dropped afterwards
+//! (best effort). An unreachable server fails the test when `CI=true`, else the test
+//! prints `SKIPPED: ...` to stderr and passes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sqlx::Connection;
+use torro_catalog::{CatalogStore, connect};
+
+pub struct TestDb {
+    pub store: Arc<dyn CatalogStore>,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin: String, name: String },
+    MySql { admin: String, name: String },
+}
+
+impl TestDb {
+    pub async fn drop_database(self) {
+        let TestDb { store, cleanup } = self;
+        drop(store);
+        match cleanup {
+            Cleanup::Dir(_) => {}
+            Cleanup::Postgres { admin, name } => {
+                if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut c)
+                    .await;
+                }
+            }
+            Cleanup::MySql { admin, name } => {
+                if let Ok(mut c) = sqlx::MySqlConnection::connect(&admin).await {
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
+                        .execute(&mut c)
+                        .await;
+                }
+            }
+        }
+    }
+}
+
+fn unique_name() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "torro_t_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
+}
+
+/// `scheme://auth@host:port[/db][?query]` with the database replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[after_scheme..].find('/').map_or(base.len(), |i| after_scheme + i);
+    format!("{}/{name}{query}", &base[..host_end])
+}
+
+fn unreachable(what: &str, url: &str, err: impl std::fmt::Display) -> Option<TestDb> {
+    let msg = format!("{what} not reachable at {}: {err}", torro_catalog::redact_url(url));
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg} (CI=true: a missing service is a failure)");
+    }
+    eprintln!("\n*** SKIPPED: {msg} ***\n");
+    None
+}
+
+async fn ready(store: Arc<dyn CatalogStore>, cleanup: Cleanup) -> TestDb {
+    store.migrate().await.expect("migrate");
+    TestDb { store, cleanup }
+}
+
+pub async fn sqlite() -> Option<TestDb> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("catalog.db").display());
+    let store = connect(&url).await.expect("open sqlite");
+    Some(ready(store, Cleanup::Dir(dir)).await)
+}
+
+pub async fn postgres() -> Option<TestDb> {
+    let admin = std::env::var("TORRO_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let mut conn = match sqlx::PgConnection::connect(&admin).await {
+        Ok(c) => c,
+        Err(e) => return unreachable("PostgreSQL", &admin, e),
+    };
+    let name = unique_name();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create database");
+    let _ = conn.close().await;
+    let store = connect(&with_database(&admin, &name)).await.expect("open postgres");
+    Some(ready(store, Cleanup::Postgres { admin, name }).await)
+}
+
+pub async fn mysql() -> Option<TestDb> {
+    let admin = std::env::var("TORRO_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into());
+    let mut conn = match sqlx::MySqlConnection::connect(&admin).await {
+        Ok(c) => c,
+        Err(e) => return unreachable("MySQL/MariaDB", &admin, e),
+    };
+    let name = unique_name();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+    )))
+    .execute(&mut conn)
+    .await
+    .expect("create database");
+    let _ = conn.close().await;
+    let store = connect(&with_database(&admin, &name)).await.expect("open mysql");
+    Some(ready(store, Cleanup::MySql { admin, name }).await)
+}
+
+/// One `#[tokio::test]` per (backend, test fn): `store_suite!(sqlite; a, b, c)`.
+#[macro_export]
+macro_rules! store_suite {
+    ($backend:ident; $($test:ident),+ $(,)?) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let Some(db) = $crate::harness::$backend().await else { return };
+                    super::$test(db.store.clone()).await;
+                    db.drop_database().await;
+                }
+            )+
+        }
+    };
+}
