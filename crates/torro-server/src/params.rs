@@ -205,7 +205,7 @@ mod tests {
     }
 
     fn serde_urlencoded_from(text: &str) -> DiscoveryListParams {
-        let uri: axum::http::Uri = format!("/x?{text}").parse().unwrap();
+        let uri: axum::http::Uri = format!("/x?{}", text.replace(' ', "%20")).parse().unwrap();
         axum::extract::Query::<DiscoveryListParams>::try_from_uri(&uri)
             .unwrap()
             .0

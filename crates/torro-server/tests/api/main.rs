@@ -1,0 +1,9 @@
+//! End-to-end tests: the real router on a loopback port, a fresh SQLite catalog per
+//! test, called over HTTP. One test binary, one module per resource.
+
+mod discovery;
+mod errors;
+mod helpers;
+mod meta;
+mod scans;
+mod workflow;

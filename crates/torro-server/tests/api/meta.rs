@@ -1,0 +1,170 @@
+//! Health, the OpenAPI document, and what clients see when the database fails.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use torro_catalog::{Backend, CatalogError, CatalogStore, Result};
+use torro_engine::{Engine, TorroConfig};
+use torro_model::{
+    AuditEntry, Discovery, DiscoveryQuery, DiscoveryStats, KnownObject, NewScanError, NewScanRun, Observation, Page,
+    ScanCounts, ScanError, ScanRun, ScanStatus, SchemaVersion, StatusChange, StorageLocation, UpsertResult,
+};
+use torro_server::AppState;
+
+use crate::helpers::{TestApp, error_message};
+
+#[tokio::test]
+async fn health_reports_the_database() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app.get("/health").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[tokio::test]
+async fn openapi_document_lists_every_path() {
+    let app = TestApp::spawn().await;
+    let (status, doc) = app.get("/api/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "{}",
+        doc["openapi"]
+    );
+    let paths = doc["paths"].as_object().expect("paths");
+    for path in [
+        "/health",
+        "/api/discovery",
+        "/api/discovery/stats",
+        "/api/discovery/trigger",
+        "/api/discovery/{id}",
+        "/api/discovery/{id}/schema-history",
+        "/api/discovery/{id}/audit",
+        "/api/discovery/{id}/approve",
+        "/api/discovery/{id}/reject",
+        "/api/discovery/{id}/publish",
+        "/api/discovery/{id}/archive",
+        "/api/scans",
+        "/api/scans/{id}",
+        "/api/scans/{id}/errors",
+    ] {
+        assert!(
+            paths.contains_key(path),
+            "{path} missing from {:?}",
+            paths.keys().collect::<Vec<_>>()
+        );
+    }
+    let params = doc["paths"]["/api/discovery"]["get"]["parameters"].as_array().unwrap();
+    let names: Vec<_> = params.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    for name in ["page", "size", "status", "search", "sort", "order", "include_deleted"] {
+        assert!(names.contains(&name), "{name} not in {names:?}");
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for schema in [
+        "ErrorBody",
+        "DiscoveryList",
+        "DiscoveryDetail",
+        "ScanRunDetail",
+        "ApproveRequest",
+    ] {
+        assert!(schemas.contains_key(schema), "{schema} missing");
+    }
+}
+
+#[tokio::test]
+async fn a_failing_database_gives_503_health_and_500_without_internals() {
+    let store: Arc<dyn CatalogStore> = Arc::new(BrokenStore);
+    let state = AppState::new(Engine::new(store.clone(), TorroConfig::default()));
+    let app = TestApp::spawn_state(state, store, tempfile::tempdir().unwrap()).await;
+
+    let (status, body) = app.get("/health").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["status"], "unavailable");
+    assert_eq!(body["database"], "unavailable");
+
+    let (status, body) = app.get("/api/discovery").await;
+    let message = error_message(status, &body, StatusCode::INTERNAL_SERVER_ERROR, "internal");
+    assert!(!message.contains(SECRET), "{message}");
+    let id = body["error_id"].as_str().unwrap();
+    assert_eq!(
+        message,
+        format!("internal error; quote error_id {id} when reporting it")
+    );
+}
+
+const SECRET: &str = "password=hunter2";
+
+/// A store whose database is always broken.
+struct BrokenStore;
+
+fn broken<T>() -> Result<T> {
+    Err(CatalogError::Corrupt(format!("row 1 of table users holds {SECRET}")))
+}
+
+#[async_trait]
+impl CatalogStore for BrokenStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+    async fn migrate(&self) -> Result<()> {
+        broken()
+    }
+    async fn health(&self) -> Result<()> {
+        broken()
+    }
+    async fn create_scan_run(&self, _: &NewScanRun) -> Result<ScanRun> {
+        broken()
+    }
+    async fn update_scan_progress(&self, _: i64, _: &ScanCounts) -> Result<()> {
+        broken()
+    }
+    async fn finish_scan_run(&self, _: i64, _: ScanStatus, _: &ScanCounts, _: Option<&str>) -> Result<ScanRun> {
+        broken()
+    }
+    async fn record_scan_errors(&self, _: i64, _: &[NewScanError]) -> Result<()> {
+        broken()
+    }
+    async fn get_scan_run(&self, _: i64) -> Result<Option<ScanRun>> {
+        broken()
+    }
+    async fn list_scan_runs(&self, _: u32, _: u32) -> Result<Page<ScanRun>> {
+        broken()
+    }
+    async fn list_scan_errors(&self, _: i64, _: u32, _: u32) -> Result<Page<ScanError>> {
+        broken()
+    }
+    async fn known_objects(&self, _: &StorageLocation, _: &str) -> Result<Vec<KnownObject>> {
+        broken()
+    }
+    async fn apply_observations(&self, _: i64, _: &[Observation]) -> Result<Vec<UpsertResult>> {
+        broken()
+    }
+    async fn touch_seen(&self, _: i64, _: &[i64], _: DateTime<Utc>) -> Result<()> {
+        broken()
+    }
+    async fn mark_deleted(&self, _: i64, _: &[i64], _: DateTime<Utc>) -> Result<u64> {
+        broken()
+    }
+    async fn list_discoveries(&self, _: &DiscoveryQuery) -> Result<Page<Discovery>> {
+        broken()
+    }
+    async fn get_discovery(&self, _: i64) -> Result<Option<Discovery>> {
+        broken()
+    }
+    async fn schema_history(&self, _: i64) -> Result<Vec<SchemaVersion>> {
+        broken()
+    }
+    async fn stats(&self) -> Result<DiscoveryStats> {
+        broken()
+    }
+    async fn change_status(&self, _: i64, _: &StatusChange) -> Result<Discovery> {
+        broken()
+    }
+    async fn audit_log(&self, _: &str, _: i64) -> Result<Vec<AuditEntry>> {
+        broken()
+    }
+}
