@@ -135,4 +135,23 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    #[tokio::test]
+    async fn sqlite_urls_and_bare_paths_create_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for url in [
+            format!("sqlite://{}", dir.path().join("a.db").display()),
+            format!("sqlite:{}", dir.path().join("b.sqlite").display()),
+            dir.path().join("c.db").display().to_string(),
+        ] {
+            let store = connect(&url).await.unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(store.backend(), crate::Backend::Sqlite);
+            store.migrate().await.unwrap();
+            store.health().await.unwrap();
+        }
+        assert!(dir.path().join("c.db").exists());
+        let mem = connect("sqlite::memory:").await.unwrap();
+        mem.migrate().await.unwrap();
+        assert_eq!(mem.stats().await.unwrap().total, 0);
+    }
 }

@@ -44,6 +44,11 @@ pub(crate) trait Dialect: sqlx::Database {
     /// The FTS5 table is kept beside `discoveries` (PostgreSQL and MySQL index a column).
     const SEPARATE_FTS_TABLE: bool;
 
+    /// SQL to take and release a database-wide lock around migrations, where sqlx's own
+    /// lock is not enough (its MySQL `GET_LOCK(id, -1)` returns NULL at once on MariaDB,
+    /// which has no infinite timeout, so concurrent starts raced).
+    const MIGRATION_LOCK: Option<(&'static str, &'static str)> = None;
+
     /// How this backend stores a timestamp.
     type Ts;
     fn ts(t: DateTime<Utc>) -> Self::Ts;
@@ -152,6 +157,10 @@ impl Dialect for MySql {
     const MAX_IN_LIST: usize = 60_000;
     const BIGINT: &'static str = "SIGNED";
     const SEPARATE_FTS_TABLE: bool = false;
+    const MIGRATION_LOCK: Option<(&'static str, &'static str)> = Some((
+        "SELECT GET_LOCK(CONCAT('torro_migrate_', MD5(DATABASE())), 600)",
+        "SELECT RELEASE_LOCK(CONCAT('torro_migrate_', MD5(DATABASE())))",
+    ));
     type Ts = DateTime<Utc>;
 
     fn ts(t: DateTime<Utc>) -> DateTime<Utc> {

@@ -525,8 +525,34 @@ macro_rules! impl_catalog_store {
             }
 
             async fn migrate(&self) -> Result<()> {
-                migrator(include_str!($migrations)).run(&self.pool).await?;
-                Ok(())
+                let migrator = migrator(include_str!($migrations));
+                // PostgreSQL and MySQL: sqlx takes an advisory lock, so concurrent starts queue up.
+                // SQLite has no such lock: two processes may race to record the same version and
+                // one fails. Its migrations are idempotent (IF NOT EXISTS), so it simply retries.
+                let mut conn = self.pool.acquire().await?;
+                if let Some((lock, _)) = <$db as Dialect>::MIGRATION_LOCK {
+                    use sqlx::Row;
+                    let got: Option<i64> = Self::query(lock, vec![]).fetch_one(&mut *conn).await?.try_get(0)?;
+                    if got != Some(1) {
+                        return Err(CatalogError::Conflict("timed out waiting for another process's migration".into()));
+                    }
+                }
+                let mut attempt = 0;
+                let result = loop {
+                    match migrator.run_direct(None, &mut *conn, false).await {
+                        Ok(()) => break Ok(()),
+                        Err(e) if <$db as Dialect>::BACKEND == crate::Backend::Sqlite && attempt < 5 => {
+                            attempt += 1;
+                            tracing::debug!("retrying SQLite migration after a concurrent start: {e}");
+                            tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+                        }
+                        Err(e) => break Err(e.into()),
+                    }
+                };
+                if let Some((_, unlock)) = <$db as Dialect>::MIGRATION_LOCK {
+                    Self::query(unlock, vec![]).execute(&mut *conn).await?;
+                }
+                result
             }
 
             async fn health(&self) -> Result<()> {

@@ -33,6 +33,37 @@ store_suite!(mysql; migrate_twice_is_a_no_op, insert_and_get_round_trip_every_fi
     list_sorts_and_pages, search_finds_words_folders_and_columns, search_survives_hostile_input, stats_group_counts,
     review_workflow_writes_audit_rows, review_errors, scan_run_lifecycle);
 
+/// Several processes starting at once on one fresh database all migrate without error
+/// (sqlx's migrator takes a database lock on PostgreSQL and MySQL).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_migrations_on_one_database() {
+    for db in [
+        harness::sqlite(false).await,
+        harness::postgres(false).await,
+        harness::mysql(false).await,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let mut tasks = Vec::new();
+        for _ in 0..4 {
+            let url = db.url.clone();
+            tasks.push(tokio::spawn(async move {
+                let store = torro_catalog::connect(&url).await.unwrap();
+                store.migrate().await
+            }));
+        }
+        for t in tasks {
+            t.await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("concurrent migrate on {:?}: {e}", db.store.backend()));
+        }
+        db.store.migrate().await.unwrap();
+        assert_eq!(db.store.stats().await.unwrap().total, 0);
+        db.drop_database().await;
+    }
+}
+
 // ---------- fixtures ----------
 
 fn t(secs: i64, nanos: u32) -> DateTime<Utc> {

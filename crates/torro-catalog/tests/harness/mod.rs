@@ -13,6 +13,8 @@ use torro_catalog::{CatalogStore, connect};
 
 pub struct TestDb {
     pub store: Arc<dyn CatalogStore>,
+    /// The database URL, for tests that open more stores on the same database.
+    pub url: String,
     cleanup: Cleanup,
 }
 
@@ -24,7 +26,7 @@ enum Cleanup {
 
 impl TestDb {
     pub async fn drop_database(self) {
-        let TestDb { store, cleanup } = self;
+        let TestDb { store, cleanup, .. } = self;
         drop(store);
         match cleanup {
             Cleanup::Dir(_) => {}
@@ -82,19 +84,22 @@ fn unreachable(what: &str, url: &str, err: impl std::fmt::Display) -> Option<Tes
     None
 }
 
-async fn ready(store: Arc<dyn CatalogStore>, cleanup: Cleanup) -> TestDb {
-    store.migrate().await.expect("migrate");
-    TestDb { store, cleanup }
+/// Opens the store at `url`; `migrate` false leaves the database empty.
+async fn ready(url: String, cleanup: Cleanup, migrate: bool) -> TestDb {
+    let store = connect(&url).await.expect("open store");
+    if migrate {
+        store.migrate().await.expect("migrate");
+    }
+    TestDb { store, url, cleanup }
 }
 
-pub async fn sqlite() -> Option<TestDb> {
+pub async fn sqlite(migrate: bool) -> Option<TestDb> {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("catalog.db").display());
-    let store = connect(&url).await.expect("open sqlite");
-    Some(ready(store, Cleanup::Dir(dir)).await)
+    Some(ready(url, Cleanup::Dir(dir), migrate).await)
 }
 
-pub async fn postgres() -> Option<TestDb> {
+pub async fn postgres(migrate: bool) -> Option<TestDb> {
     let admin = std::env::var("TORRO_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let mut conn = match sqlx::PgConnection::connect(&admin).await {
@@ -107,11 +112,10 @@ pub async fn postgres() -> Option<TestDb> {
         .await
         .expect("create database");
     let _ = conn.close().await;
-    let store = connect(&with_database(&admin, &name)).await.expect("open postgres");
-    Some(ready(store, Cleanup::Postgres { admin, name }).await)
+    Some(ready(with_database(&admin, &name), Cleanup::Postgres { admin, name }, migrate).await)
 }
 
-pub async fn mysql() -> Option<TestDb> {
+pub async fn mysql(migrate: bool) -> Option<TestDb> {
     let admin = std::env::var("TORRO_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into());
     let mut conn = match sqlx::MySqlConnection::connect(&admin).await {
         Ok(c) => c,
@@ -125,8 +129,7 @@ pub async fn mysql() -> Option<TestDb> {
     .await
     .expect("create database");
     let _ = conn.close().await;
-    let store = connect(&with_database(&admin, &name)).await.expect("open mysql");
-    Some(ready(store, Cleanup::MySql { admin, name }).await)
+    Some(ready(with_database(&admin, &name), Cleanup::MySql { admin, name }, migrate).await)
 }
 
 /// One `#[tokio::test]` per (backend, test fn): `store_suite!(sqlite; a, b, c)`.
@@ -137,7 +140,7 @@ macro_rules! store_suite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $test() {
-                    let Some(db) = $crate::harness::$backend().await else { return };
+                    let Some(db) = $crate::harness::$backend(true).await else { return };
                     super::$test(db.store.clone()).await;
                     db.drop_database().await;
                 }
