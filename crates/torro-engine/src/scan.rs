@@ -192,11 +192,7 @@ async fn scan_prefix(
                 run.error(path, ScanErrorKind::Read, message);
             }
             Ok(ListEntry::Object(info)) => {
-                if is_hidden(&info.path) {
-                    continue;
-                }
-                let (_, _, extension) = split_path(&info.path);
-                if !cfg.accepts_extension(&extension) {
+                if !is_in_scope(cfg, &info.path) {
                     continue;
                 }
                 run.counts.listed += 1;
@@ -233,9 +229,12 @@ async fn scan_prefix(
         // An incomplete listing proves nothing about what is gone: delete nothing.
         return Err(Failure::Source(format!("{message} (listing stopped; no files were marked deleted)")));
     }
+    // Only what this scan would have listed can have vanished: files outside the
+    // extension filter, or under a folder the walk could not enter, are left alone.
     let vanished: Vec<i64> = known
         .values()
-        .filter(|k| !k.deleted && !skipped_paths.iter().any(|s| is_same_or_under(&k.path, s)))
+        .filter(|k| !k.deleted && is_in_scope(cfg, &k.path))
+        .filter(|k| !skipped_paths.iter().any(|s| is_same_or_under(&k.path, s)))
         .map(|k| k.id)
         .collect();
     if !vanished.is_empty() {
@@ -318,6 +317,12 @@ async fn read_and_record(
         run.store.apply_observations(run.scan_id, &batch).await?;
     }
     Ok(())
+}
+
+/// True when the source catalogs `path`: not hidden, and passing its extension filter.
+fn is_in_scope(cfg: &SourceConfig, path: &str) -> bool {
+    let (_, _, extension) = split_path(path);
+    !is_hidden(path) && cfg.accepts_extension(&extension)
 }
 
 /// Dot-files and folders (`.git`, `.DS_Store`) and `_`-prefixed markers (`_SUCCESS`,
