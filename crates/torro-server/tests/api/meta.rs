@@ -168,3 +168,24 @@ impl CatalogStore for BrokenStore {
         broken()
     }
 }
+
+#[tokio::test]
+async fn serve_stops_when_shutdown_completes() {
+    let store: Arc<dyn CatalogStore> = Arc::new(BrokenStore);
+    let state = AppState::new(Engine::new(store, TorroConfig::default()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(torro_server::serve(listener, state, async move {
+        let _ = rx.await;
+    }));
+
+    let response = reqwest::get(format!("http://{addr}/health")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    tx.send(()).unwrap();
+    let result = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
+    assert!(
+        matches!(result, Ok(Ok(Ok(())))),
+        "serve did not return Ok after shutdown: {result:?}"
+    );
+}
