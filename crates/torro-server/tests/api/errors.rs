@@ -27,6 +27,9 @@ async fn bad_query_parameters_are_named() {
         let message = error_message(status, &body, StatusCode::BAD_REQUEST, "invalid_request");
         assert!(message.starts_with(expected), "{query}: {message}");
     }
+    let (status, body) = app.get("/api/discovery?page=1&page=2").await;
+    let message = error_message(status, &body, StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(message.contains("page"), "{message}");
     let (status, body) = app.get("/api/scans?size=1000").await;
     let message = error_message(status, &body, StatusCode::BAD_REQUEST, "invalid_request");
     assert!(message.starts_with("size must be between 1 and 100"), "{message}");
