@@ -443,7 +443,7 @@ mod tests {
     fn the_demo_lake_has_every_format() {
         let dir = tempfile::tempdir().unwrap();
         let n = generate_demo(dir.path()).unwrap();
-        assert_eq!(n, 16);
+        assert_eq!(n, 15);
         for rel in [
             "raw/crm/customers.csv",
             "raw/crm/contacts.tsv",

@@ -172,7 +172,11 @@ fn main() -> ExitCode {
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("TORRO_LOG").unwrap_or_else(|_| EnvFilter::new("warn,torro=info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 async fn open_store(db: &DatabaseArgs) -> Result<Arc<dyn CatalogStore>> {
@@ -220,7 +224,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     if args.demo {
         let files = demo::generate_demo(&args.demo_dir)?;
         eprintln!("demo: wrote {files} files under {}", args.demo_dir.display());
-        let mut source = SourceConfig::local_folder(&args.demo_dir);
+        let root = args.demo_dir.canonicalize()?;
+        let mut source = SourceConfig::local_folder(&root);
         source.name = "demo-lake".into();
         source.containers = vec!["raw".into(), "staging".into(), "curated".into()];
         source.environment = "demo".into();
