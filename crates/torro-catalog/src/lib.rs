@@ -15,3 +15,6 @@ mod store;
 pub use connect::{DEFAULT_SQLITE_URL, connect, redact_url};
 pub use error::{CatalogError, Result};
 pub use store::{Backend, CatalogStore};
+
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -2,8 +2,6 @@
 //!
 //! Run: `cargo nextest run -p torro-catalog` (or `cargo test -p torro-catalog`).
 
-mod harness;
-
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -17,30 +15,53 @@ use torro_model::{
 
 type Store = Arc<dyn CatalogStore>;
 
-store_suite!(sqlite; migrate_twice_is_a_no_op, insert_and_get_round_trip_every_field, same_batch_twice_is_idempotent,
-    schema_change_appends_a_version_with_diff, deleted_file_comes_back_when_observed_again,
-    known_objects_by_location_and_prefix, touch_seen_and_mark_deleted_chunk_long_id_lists, list_filters,
-    list_sorts_and_pages, search_finds_words_folders_and_columns, search_survives_hostile_input, stats_group_counts,
-    review_workflow_writes_audit_rows, review_errors, scan_run_lifecycle);
-store_suite!(postgres; migrate_twice_is_a_no_op, insert_and_get_round_trip_every_field, same_batch_twice_is_idempotent,
-    schema_change_appends_a_version_with_diff, deleted_file_comes_back_when_observed_again,
-    known_objects_by_location_and_prefix, touch_seen_and_mark_deleted_chunk_long_id_lists, list_filters,
-    list_sorts_and_pages, search_finds_words_folders_and_columns, search_survives_hostile_input, stats_group_counts,
-    review_workflow_writes_audit_rows, review_errors, scan_run_lifecycle);
-store_suite!(mysql; migrate_twice_is_a_no_op, insert_and_get_round_trip_every_field, same_batch_twice_is_idempotent,
-    schema_change_appends_a_version_with_diff, deleted_file_comes_back_when_observed_again,
-    known_objects_by_location_and_prefix, touch_seen_and_mark_deleted_chunk_long_id_lists, list_filters,
-    list_sorts_and_pages, search_finds_words_folders_and_columns, search_survives_hostile_input, stats_group_counts,
-    review_workflow_writes_audit_rows, review_errors, scan_run_lifecycle);
+/// One `#[tokio::test]` per (backend, test fn), so no test can be forgotten for a backend.
+macro_rules! store_suite {
+    ($($test:ident),+ $(,)?) => {
+        store_suite!(@on sqlite; $($test),+);
+        store_suite!(@on postgres; $($test),+);
+        store_suite!(@on mysql; $($test),+);
+    };
+    (@on $backend:ident; $($test:ident),+) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let Some(db) = torro_catalog::testing::$backend(true).await else { return };
+                    super::$test(db.store.clone()).await;
+                    db.drop_database().await;
+                }
+            )+
+        }
+    };
+}
+
+store_suite!(
+    migrate_twice_is_a_no_op,
+    insert_and_get_round_trip_every_field,
+    same_batch_twice_is_idempotent,
+    schema_change_appends_a_version_with_diff,
+    deleted_file_comes_back_when_observed_again,
+    known_objects_by_location_and_prefix,
+    touch_seen_and_mark_deleted_chunk_long_id_lists,
+    list_filters,
+    list_sorts_and_pages,
+    search_finds_words_folders_and_columns,
+    search_survives_hostile_input,
+    stats_group_counts,
+    review_workflow_writes_audit_rows,
+    review_errors,
+    scan_run_lifecycle
+);
 
 /// Several processes starting at once on one fresh database all migrate without error
 /// (sqlx's migrator takes a database lock on PostgreSQL and MySQL).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_migrations_on_one_database() {
     for db in [
-        harness::sqlite(false).await,
-        harness::postgres(false).await,
-        harness::mysql(false).await,
+        torro_catalog::testing::sqlite(false).await,
+        torro_catalog::testing::postgres(false).await,
+        torro_catalog::testing::mysql(false).await,
     ]
     .into_iter()
     .flatten()

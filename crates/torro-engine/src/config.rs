@@ -28,7 +28,10 @@ pub struct ScanSettings {
 
 impl Default for ScanSettings {
     fn default() -> Self {
-        ScanSettings { concurrency: 16, batch_size: 500 }
+        ScanSettings {
+            concurrency: 16,
+            batch_size: 500,
+        }
     }
 }
 
@@ -119,7 +122,9 @@ impl TorroConfig {
 
     pub fn validate(&self) -> Result<(), EngineError> {
         if self.scan.concurrency == 0 || self.scan.batch_size == 0 {
-            return Err(EngineError::Config("scan.concurrency and scan.batch_size must be at least 1".into()));
+            return Err(EngineError::Config(
+                "scan.concurrency and scan.batch_size must be at least 1".into(),
+            ));
         }
         let mut names = std::collections::HashSet::new();
         for s in &self.sources {
@@ -136,7 +141,10 @@ impl TorroConfig {
                 )));
             }
             if s.containers.iter().any(|c| c.split('/').any(|part| part == "..")) {
-                return Err(EngineError::Config(format!("source {:?}: containers may not contain \"..\"", s.name)));
+                return Err(EngineError::Config(format!(
+                    "source {:?}: containers may not contain \"..\"",
+                    s.name
+                )));
             }
         }
         Ok(())
@@ -176,10 +184,25 @@ mod tests {
     #[test]
     fn rejects_bad_config_with_a_clear_message() {
         let dup = "[[sources]]\nname='a'\nroot='/x'\n[[sources]]\nname='a'\nroot='/y'\n";
-        assert!(TorroConfig::from_toml(dup).unwrap_err().to_string().contains("used twice"));
+        assert!(
+            TorroConfig::from_toml(dup)
+                .unwrap_err()
+                .to_string()
+                .contains("used twice")
+        );
         let typo = "[[sources]]\nname='a'\nroot='/x'\nenvironmnet='p'\n";
-        assert!(TorroConfig::from_toml(typo).unwrap_err().to_string().contains("environmnet"));
+        assert!(
+            TorroConfig::from_toml(typo)
+                .unwrap_err()
+                .to_string()
+                .contains("environmnet")
+        );
         let s3 = "[[sources]]\nname='a'\ntype='s3'\nroot='/x'\n";
-        assert!(TorroConfig::from_toml(s3).unwrap_err().to_string().contains("not supported yet"));
+        assert!(
+            TorroConfig::from_toml(s3)
+                .unwrap_err()
+                .to_string()
+                .contains("not supported yet")
+        );
     }
 }

@@ -33,7 +33,11 @@ struct Inner {
 impl Engine {
     pub fn new(store: Arc<dyn CatalogStore>, config: TorroConfig) -> Self {
         Engine {
-            inner: Arc::new(Inner { store, config, running: Mutex::new(None) }),
+            inner: Arc::new(Inner {
+                store,
+                config,
+                running: Mutex::new(None),
+            }),
         }
     }
 
@@ -90,7 +94,11 @@ impl Engine {
             .map(|s| format!("{} ({})", s.name, s.root.display()))
             .collect::<Vec<_>>()
             .join(", ");
-        let new = NewScanRun { trigger: trigger.to_string(), target, started_at: Utc::now() };
+        let new = NewScanRun {
+            trigger: trigger.to_string(),
+            target,
+            started_at: Utc::now(),
+        };
         match self.inner.store.create_scan_run(&new).await {
             Ok(run) => {
                 *self.inner.running.lock().expect("scan guard poisoned") = Some(run.id);

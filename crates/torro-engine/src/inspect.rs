@@ -1,7 +1,7 @@
 //! Reads what a format's read plan asks for, and nothing more.
 
 use torro_connectors::{ObjectInfo, ObjectSource, SourceError};
-use torro_formats::{ByteRange, FormatError, InferOptions, Inferred, Outcome, Window, initial_read, infer};
+use torro_formats::{ByteRange, FormatError, InferOptions, Inferred, Outcome, Window, infer, initial_read};
 use torro_model::{FileFormat, ScanErrorKind};
 
 /// A format asks for more bytes at most this often before we call the file unreadable.
@@ -12,21 +12,35 @@ pub(crate) enum Inspection {
     /// No reader for this format; the file is cataloged without a schema.
     NotRead,
     /// The bytes are not a valid file of its format (or it is empty).
-    Invalid { kind: ScanErrorKind, message: String },
+    Invalid {
+        kind: ScanErrorKind,
+        message: String,
+    },
     /// The object could not be read at all (it vanished, or I/O failed).
     Unreachable(String),
 }
 
-pub(crate) async fn inspect(source: &dyn ObjectSource, info: &ObjectInfo, format: FileFormat, gzip: bool) -> Inspection {
+pub(crate) async fn inspect(
+    source: &dyn ObjectSource,
+    info: &ObjectInfo,
+    format: FileFormat,
+    gzip: bool,
+) -> Inspection {
     match read_and_infer(source, info, format, gzip).await {
         Ok(inferred) => Inspection::Inferred(inferred),
         Err(Failure::Format(FormatError::Empty)) => Inspection::Invalid {
             kind: ScanErrorKind::Empty,
             message: "the file is empty".into(),
         },
-        Err(Failure::Format(e)) => Inspection::Invalid { kind: ScanErrorKind::Format, message: e.to_string() },
+        Err(Failure::Format(e)) => Inspection::Invalid {
+            kind: ScanErrorKind::Format,
+            message: e.to_string(),
+        },
         Err(Failure::Source(e)) => Inspection::Unreachable(e.to_string()),
-        Err(Failure::Protocol(message)) => Inspection::Invalid { kind: ScanErrorKind::Format, message },
+        Err(Failure::Protocol(message)) => Inspection::Invalid {
+            kind: ScanErrorKind::Format,
+            message,
+        },
     }
 }
 
@@ -50,7 +64,10 @@ async fn read_and_infer(
     let mut range = initial_read(format, size);
     let mut buffer = fetch(source, &info.path, range).await?.to_vec();
     for _ in 0..MAX_ROUNDS {
-        let window = Window { offset: range.start, bytes: &buffer };
+        let window = Window {
+            offset: range.start,
+            bytes: &buffer,
+        };
         match infer(format, gzip, size, &window, &options).map_err(Failure::Format)? {
             Outcome::Inferred(inferred) => return Ok(inferred),
             Outcome::NeedMore(wanted) => {
@@ -61,8 +78,14 @@ async fn read_and_infer(
                     )));
                 }
                 // Fetch only what is missing on each side, then merge into one window.
-                let before = ByteRange { start: wanted.start, end: range.start };
-                let after = ByteRange { start: range.end, end: wanted.end };
+                let before = ByteRange {
+                    start: wanted.start,
+                    end: range.start,
+                };
+                let after = ByteRange {
+                    start: range.end,
+                    end: wanted.end,
+                };
                 let mut merged = Vec::with_capacity(wanted.len() as usize);
                 if !before.is_empty() {
                     merged.extend_from_slice(&fetch(source, &info.path, before).await?);
@@ -76,11 +99,17 @@ async fn read_and_infer(
             }
         }
     }
-    Err(Failure::Protocol(format!("no schema after {MAX_ROUNDS} reads of {} bytes", range.len())))
+    Err(Failure::Protocol(format!(
+        "no schema after {MAX_ROUNDS} reads of {} bytes",
+        range.len()
+    )))
 }
 
 async fn fetch(source: &dyn ObjectSource, path: &str, range: ByteRange) -> Result<bytes::Bytes, Failure> {
-    let bytes = source.get_range(path, range.start..range.end).await.map_err(Failure::Source)?;
+    let bytes = source
+        .get_range(path, range.start..range.end)
+        .await
+        .map_err(Failure::Source)?;
     if bytes.len() as u64 != range.len() {
         // The object changed under us (truncated since it was listed).
         return Err(Failure::Source(SourceError::Io {

@@ -36,14 +36,20 @@ pub(crate) async fn execute(
             Ok(()) => {}
             Err(Failure::Source(message)) => {
                 let message = format!("source {:?}: {message}", source.name);
-                run.error(source.root.to_string_lossy().into_owned(), ScanErrorKind::Read, message.clone());
+                run.error(
+                    source.root.to_string_lossy().into_owned(),
+                    ScanErrorKind::Read,
+                    message.clone(),
+                );
                 failures.push(message);
             }
             Err(Failure::Catalog(e)) => {
                 // The catalog itself failed: record what we can and stop.
                 let message = format!("the catalog could not be written: {e}");
                 let _ = run.flush_errors().await;
-                let _ = store.finish_scan_run(scan_id, ScanStatus::Failed, &run.counts, Some(&message)).await;
+                let _ = store
+                    .finish_scan_run(scan_id, ScanStatus::Failed, &run.counts, Some(&message))
+                    .await;
                 return Err(EngineError::Catalog(e));
             }
         }
@@ -54,7 +60,9 @@ pub(crate) async fn execute(
     } else {
         (ScanStatus::Failed, Some(failures.join("; ")))
     };
-    Ok(store.finish_scan_run(scan_id, status, &run.counts, message.as_deref()).await?)
+    Ok(store
+        .finish_scan_run(scan_id, status, &run.counts, message.as_deref())
+        .await?)
 }
 
 enum Failure {
@@ -143,7 +151,11 @@ async fn scan_source(run: &mut RunState<'_>, config: &TorroConfig, cfg: &SourceC
         match result {
             Ok(()) => {}
             Err(Failure::Source(m)) => {
-                let m = if prefix.is_empty() { m } else { format!("folder {prefix:?}: {m}") };
+                let m = if prefix.is_empty() {
+                    m
+                } else {
+                    format!("folder {prefix:?}: {m}")
+                };
                 first_failure.get_or_insert(m);
             }
             Err(e) => return Err(e),
@@ -227,7 +239,9 @@ async fn scan_prefix(
 
     if let Some(message) = listing_failed {
         // An incomplete listing proves nothing about what is gone: delete nothing.
-        return Err(Failure::Source(format!("{message} (listing stopped; no files were marked deleted)")));
+        return Err(Failure::Source(format!(
+            "{message} (listing stopped; no files were marked deleted)"
+        )));
     }
     // Only what this scan would have listed can have vanished: files outside the
     // extension filter, or under a folder the walk could not enter, are left alone.
@@ -328,7 +342,8 @@ fn is_in_scope(cfg: &SourceConfig, path: &str) -> bool {
 /// Dot-files and folders (`.git`, `.DS_Store`) and `_`-prefixed markers (`_SUCCESS`,
 /// `_temporary/`) written by Spark and Hadoop are not datasets.
 fn is_hidden(path: &str) -> bool {
-    path.split('/').any(|part| part.starts_with('.') || part.starts_with('_'))
+    path.split('/')
+        .any(|part| part.starts_with('.') || part.starts_with('_'))
 }
 
 fn is_same_or_under(path: &str, folder: &str) -> bool {

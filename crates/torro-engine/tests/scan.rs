@@ -1,4 +1,5 @@
-//! The discovery engine against a real local folder and a real SQLite catalog.
+//! The discovery engine against real local folders and a real catalog: every test runs
+//! on SQLite, PostgreSQL and MariaDB (a fresh database each).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,25 +9,44 @@ use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
 use torro_catalog::CatalogStore;
 use torro_engine::{Engine, EngineError, NoProgress, SourceConfig, TorroConfig};
-use torro_model::{
-    DiscoveryQuery, FileFormat, FileStatus, ScanErrorKind, ScanRun, ScanStatus,
-};
+use torro_model::{DiscoveryQuery, FileFormat, FileStatus, ScanErrorKind, ScanRun, ScanStatus};
+
+/// One `#[tokio::test]` per (backend, test fn).
+macro_rules! engine_suite {
+    ($($test:ident),+ $(,)?) => {
+        engine_suite!(@on sqlite; $($test),+);
+        engine_suite!(@on postgres; $($test),+);
+        engine_suite!(@on mysql; $($test),+);
+    };
+    (@on $backend:ident; $($test:ident),+) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let Some(db) = torro_catalog::testing::$backend(true).await else { return };
+                    let fixture = super::Fixture { lake: tempfile::tempdir().unwrap(), store: db.store.clone() };
+                    super::$test(fixture).await;
+                    db.drop_database().await;
+                }
+            )+
+        }
+    };
+}
+
+engine_suite!(
+    first_scan_catalogs_and_a_rescan_with_no_change_reads_nothing,
+    changes_deletions_and_returns_are_detected,
+    bad_files_become_per_file_errors_and_the_scan_goes_on,
+    containers_and_extension_filters_limit_what_is_scanned,
+    one_scan_at_a_time_and_a_missing_folder_fails_the_run_clearly,
+);
 
 struct Fixture {
-    _db_dir: tempfile::TempDir,
     lake: tempfile::TempDir,
     store: Arc<dyn CatalogStore>,
 }
 
 impl Fixture {
-    async fn new() -> Self {
-        let db_dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite:{}", db_dir.path().join("t.db").display());
-        let store = torro_catalog::connect(&url).await.unwrap();
-        store.migrate().await.unwrap();
-        Fixture { _db_dir: db_dir, lake: tempfile::tempdir().unwrap(), store }
-    }
-
     fn write(&self, rel: &str, bytes: &[u8]) {
         let path = self.lake.path().join(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -36,7 +56,13 @@ impl Fixture {
     fn engine_with(&self, edit: impl FnOnce(&mut SourceConfig)) -> Engine {
         let mut source = SourceConfig::local_folder(self.lake.path());
         edit(&mut source);
-        Engine::new(self.store.clone(), TorroConfig { sources: vec![source], ..Default::default() })
+        Engine::new(
+            self.store.clone(),
+            TorroConfig {
+                sources: vec![source],
+                ..Default::default()
+            },
+        )
     }
 
     async fn scan(&self) -> ScanRun {
@@ -46,18 +72,31 @@ impl Fixture {
     async fn by_path(&self, path: &str) -> torro_model::Discovery {
         let page = self
             .store
-            .list_discoveries(&DiscoveryQuery { size: 100, include_deleted: true, ..Default::default() })
+            .list_discoveries(&DiscoveryQuery {
+                size: 100,
+                include_deleted: true,
+                ..Default::default()
+            })
             .await
             .unwrap();
-        page.items.into_iter().find(|d| d.path == path).unwrap_or_else(|| panic!("{path} not cataloged"))
+        page.items
+            .into_iter()
+            .find(|d| d.path == path)
+            .unwrap_or_else(|| panic!("{path} not cataloged"))
     }
 }
 
 fn parquet_file(columns: &[&str]) -> Vec<u8> {
     let schema = Arc::new(Schema::new(
-        columns.iter().map(|c| Field::new(*c, DataType::Int64, false)).collect::<Vec<_>>(),
+        columns
+            .iter()
+            .map(|c| Field::new(*c, DataType::Int64, false))
+            .collect::<Vec<_>>(),
     ));
-    let arrays = columns.iter().map(|_| Arc::new(Int64Array::from(vec![1, 2, 3])) as _).collect();
+    let arrays = columns
+        .iter()
+        .map(|_| Arc::new(Int64Array::from(vec![1, 2, 3])) as _)
+        .collect();
     let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
     let mut out = Vec::new();
     let mut w = ArrowWriter::try_new(&mut out, schema, None).unwrap();
@@ -66,12 +105,16 @@ fn parquet_file(columns: &[&str]) -> Vec<u8> {
     out
 }
 
-#[tokio::test]
-async fn first_scan_catalogs_and_a_rescan_with_no_change_reads_nothing() {
-    let f = Fixture::new().await;
+async fn first_scan_catalogs_and_a_rescan_with_no_change_reads_nothing(f: Fixture) {
     f.write("raw/customers.csv", b"id,email\n1,a@x.io\n2,b@x.io\n");
-    f.write("raw/events/day1.ndjson", b"{\"id\":1,\"user\":{\"name\":\"a\"}}\n{\"id\":2,\"user\":{\"name\":\"b\"}}\n");
-    f.write("curated/sales/year=2024/month=01/part-0.parquet", &parquet_file(&["sale_id", "amount"]));
+    f.write(
+        "raw/events/day1.ndjson",
+        b"{\"id\":1,\"user\":{\"name\":\"a\"}}\n{\"id\":2,\"user\":{\"name\":\"b\"}}\n",
+    );
+    f.write(
+        "curated/sales/year=2024/month=01/part-0.parquet",
+        &parquet_file(&["sale_id", "amount"]),
+    );
     f.write("notes.txt", b"not data");
 
     let first = f.scan().await;
@@ -81,7 +124,14 @@ async fn first_scan_catalogs_and_a_rescan_with_no_change_reads_nothing() {
 
     let csv = f.by_path("raw/customers.csv").await;
     assert_eq!(csv.format, Some(FileFormat::Csv));
-    let names: Vec<_> = csv.schema.as_ref().unwrap().fields.iter().map(|c| c.name.as_str()).collect();
+    let names: Vec<_> = csv
+        .schema
+        .as_ref()
+        .unwrap()
+        .fields
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
     assert_eq!(names, ["id", "email"]);
     assert_eq!(csv.row_count, Some(2));
     let parquet = f.by_path("curated/sales/year=2024/month=01/part-0.parquet").await;
@@ -91,17 +141,21 @@ async fn first_scan_catalogs_and_a_rescan_with_no_change_reads_nothing() {
     assert_eq!((txt.format, txt.schema.is_none()), (None, true));
 
     let second = f.scan().await;
-    assert_eq!((second.counts.listed, second.counts.unchanged, second.counts.new), (4, 4, 0));
-    assert_eq!(second.counts.bytes_read, 0, "an unchanged rescan must read no file bytes");
+    assert_eq!(
+        (second.counts.listed, second.counts.unchanged, second.counts.new),
+        (4, 4, 0)
+    );
+    assert_eq!(
+        second.counts.bytes_read, 0,
+        "an unchanged rescan must read no file bytes"
+    );
     let again = f.by_path("raw/customers.csv").await;
     assert_eq!(again.id, csv.id);
     assert!(again.last_seen >= csv.last_seen);
     assert_eq!(again.last_scan_id, Some(second.id));
 }
 
-#[tokio::test]
-async fn changes_deletions_and_returns_are_detected() {
-    let f = Fixture::new().await;
+async fn changes_deletions_and_returns_are_detected(f: Fixture) {
     f.write("a.csv", b"id,name\n1,x\n");
     f.write("b.csv", b"id\n1\n");
     f.scan().await;
@@ -110,13 +164,19 @@ async fn changes_deletions_and_returns_are_detected() {
     f.write("a.csv", b"id,name,added_col\n1,x,2024-01-01\n");
     std::fs::remove_file(f.lake.path().join("b.csv")).unwrap();
     let run = f.scan().await;
-    assert_eq!((run.counts.changed, run.counts.deleted, run.counts.unchanged), (1, 1, 0));
+    assert_eq!(
+        (run.counts.changed, run.counts.deleted, run.counts.unchanged),
+        (1, 1, 0)
+    );
 
     let a = f.by_path("a.csv").await;
     let history = f.store.schema_history(a.id).await.unwrap();
     assert_eq!(history.len(), 2);
     let diff = history[1].diff.as_ref().unwrap();
-    assert_eq!(diff.added.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["added_col"]);
+    assert_eq!(
+        diff.added.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["added_col"]
+    );
     let b = f.by_path("b.csv").await;
     assert!(b.deleted && b.status == FileStatus::Deleted);
 
@@ -127,19 +187,24 @@ async fn changes_deletions_and_returns_are_detected() {
     assert!(!b.deleted && b.status == FileStatus::Active);
 }
 
-#[tokio::test]
-async fn bad_files_become_per_file_errors_and_the_scan_goes_on() {
-    let f = Fixture::new().await;
+async fn bad_files_become_per_file_errors_and_the_scan_goes_on(f: Fixture) {
     f.write("good.csv", b"id,name\n1,x\n");
     f.write("bad/empty.csv", b"");
     f.write("bad/truncated.parquet", &parquet_file(&["a"])[..20]);
-    f.write("bad/junk.csv", &(0..4096u32).map(|i| (i * 7919 % 251) as u8).collect::<Vec<_>>());
+    f.write(
+        "bad/junk.csv",
+        &(0..4096u32).map(|i| (i * 7919 % 251) as u8).collect::<Vec<_>>(),
+    );
     f.write("bad/deep.json", &[b"[".repeat(100_000), b"]".repeat(100_000)].concat());
     let mut long_line = vec![b'x'; 50 * 1024 * 1024];
     long_line.extend_from_slice(b"\n1\n");
     f.write("bad/one_line_50mb.csv", &long_line);
     f.write("ok/latin1.csv", b"name;city\nCaf\xe9;K\xf6ln\n");
-    std::os::unix::fs::symlink(f.lake.path().join("nowhere.csv"), f.lake.path().join("bad/dangling.csv")).unwrap();
+    std::os::unix::fs::symlink(
+        f.lake.path().join("nowhere.csv"),
+        f.lake.path().join("bad/dangling.csv"),
+    )
+    .unwrap();
     std::os::unix::fs::symlink(f.lake.path().join("bad"), f.lake.path().join("bad/loop")).unwrap();
 
     let run = f.scan().await;
@@ -162,7 +227,11 @@ async fn bad_files_become_per_file_errors_and_the_scan_goes_on() {
     assert_eq!(errors.len(), 7, "{errors:#?}");
     assert_eq!(run.error_count, 7);
     // The 50 MB line was not read whole: the engine stops at the formats' window limit.
-    assert!(run.counts.bytes_read < 8 * 1024 * 1024, "read {} bytes", run.counts.bytes_read);
+    assert!(
+        run.counts.bytes_read < 8 * 1024 * 1024,
+        "read {} bytes",
+        run.counts.bytes_read
+    );
 
     // Good files are cataloged; broken ones are cataloged with their error.
     assert_eq!(f.by_path("good.csv").await.status, FileStatus::Active);
@@ -170,16 +239,21 @@ async fn bad_files_become_per_file_errors_and_the_scan_goes_on() {
     assert_eq!(latin.status, FileStatus::Active, "{:?}", latin.error);
     let junk = f.by_path("bad/junk.csv").await;
     assert_eq!(junk.status, FileStatus::Error);
-    assert!(junk.error.as_deref().unwrap_or_default().contains("csv"), "{:?}", junk.error);
+    assert!(
+        junk.error.as_deref().unwrap_or_default().contains("csv"),
+        "{:?}",
+        junk.error
+    );
 
     // The catalog stays consistent: a rescan finds the same errors and changes nothing.
     let again = f.scan().await;
-    assert_eq!((again.counts.new, again.counts.changed, again.counts.deleted), (0, 0, 0));
+    assert_eq!(
+        (again.counts.new, again.counts.changed, again.counts.deleted),
+        (0, 0, 0)
+    );
 }
 
-#[tokio::test]
-async fn containers_and_extension_filters_limit_what_is_scanned() {
-    let f = Fixture::new().await;
+async fn containers_and_extension_filters_limit_what_is_scanned(f: Fixture) {
     f.write("raw/a.csv", b"id\n1\n");
     f.write("raw/b.parquet", &parquet_file(&["x"]));
     f.write("raw2/c.csv", b"id\n1\n");
@@ -199,9 +273,7 @@ async fn containers_and_extension_filters_limit_what_is_scanned() {
     assert!(!f.by_path("raw2/c.csv").await.deleted);
 }
 
-#[tokio::test]
-async fn one_scan_at_a_time_and_a_missing_folder_fails_the_run_clearly() {
-    let f = Fixture::new().await;
+async fn one_scan_at_a_time_and_a_missing_folder_fails_the_run_clearly(f: Fixture) {
     f.write("a.csv", b"id\n1\n");
     let engine = f.engine_with(|_| {});
     let running = engine.trigger_scan("api").await.unwrap();
@@ -224,7 +296,11 @@ async fn one_scan_at_a_time_and_a_missing_folder_fails_the_run_clearly() {
     let gone = f.engine_with(|s| s.root = Path::new("/no/such/lake").to_path_buf());
     let run = gone.run_scan("test", &NoProgress).await.unwrap();
     assert_eq!(run.status, ScanStatus::Failed);
-    assert!(run.message.as_deref().unwrap().contains("check the path exists"), "{:?}", run.message);
+    assert!(
+        run.message.as_deref().unwrap().contains("check the path exists"),
+        "{:?}",
+        run.message
+    );
     let missing_container = f.engine_with(|s| s.containers = vec!["nope".into()]);
     let run = missing_container.run_scan("test", &NoProgress).await.unwrap();
     assert_eq!(run.status, ScanStatus::Failed);

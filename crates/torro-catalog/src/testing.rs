@@ -1,4 +1,5 @@
-//! A fresh catalog per test on each backend (STYLE.md section 1).
+//! Test support (feature `testing`): a fresh catalog per test on each backend (STYLE.md section 1).
+//! Used by this crate's store suite and by the engine's and server's tests.
 //!
 //! SQLite: a temp file. PostgreSQL / MariaDB: `CREATE DATABASE torro_t_<unique>` on the
 //! server named by `TORRO_TEST_POSTGRES_URL` / `TORRO_TEST_MYSQL_URL`, dropped afterwards
@@ -8,8 +9,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use crate::{CatalogStore, connect};
 use sqlx::Connection;
-use torro_catalog::{CatalogStore, connect};
 
 pub struct TestDb {
     pub store: Arc<dyn CatalogStore>,
@@ -19,9 +20,16 @@ pub struct TestDb {
 }
 
 enum Cleanup {
+    /// Held only so the folder is removed when the test ends.
     Dir(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin: String, name: String },
-    MySql { admin: String, name: String },
+    Postgres {
+        admin: String,
+        name: String,
+    },
+    MySql {
+        admin: String,
+        name: String,
+    },
 }
 
 impl TestDb {
@@ -76,7 +84,7 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 fn unreachable(what: &str, url: &str, err: impl std::fmt::Display) -> Option<TestDb> {
-    let msg = format!("{what} not reachable at {}: {err}", torro_catalog::redact_url(url));
+    let msg = format!("{what} not reachable at {}: {err}", crate::redact_url(url));
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{msg} (CI=true: a missing service is a failure)");
     }
@@ -130,21 +138,4 @@ pub async fn mysql(migrate: bool) -> Option<TestDb> {
     .expect("create database");
     let _ = conn.close().await;
     Some(ready(with_database(&admin, &name), Cleanup::MySql { admin, name }, migrate).await)
-}
-
-/// One `#[tokio::test]` per (backend, test fn): `store_suite!(sqlite; a, b, c)`.
-#[macro_export]
-macro_rules! store_suite {
-    ($backend:ident; $($test:ident),+ $(,)?) => {
-        mod $backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    let Some(db) = $crate::harness::$backend(true).await else { return };
-                    super::$test(db.store.clone()).await;
-                    db.drop_database().await;
-                }
-            )+
-        }
-    };
 }
