@@ -18,7 +18,10 @@ const SYNC_LEN: usize = 16;
 const MAX_DEPTH: usize = 64;
 
 fn invalid(message: impl Into<String>) -> FormatError {
-    FormatError::Invalid { format: FileFormat::Avro, message: message.into() }
+    FormatError::Invalid {
+        format: FileFormat::Avro,
+        message: message.into(),
+    }
 }
 
 enum Parse {
@@ -73,7 +76,9 @@ impl Cursor<'_> {
 fn read_header(bytes: &[u8]) -> Result<HashMap<String, Vec<u8>>, Parse> {
     let mut c = Cursor { bytes, pos: 0 };
     if c.take(MAGIC.len() as u64)? != MAGIC {
-        return Err(Parse::Bad("the file does not start with the Avro magic Obj\\x01".into()));
+        return Err(Parse::Bad(
+            "the file does not start with the Avro magic Obj\\x01".into(),
+        ));
     }
     let mut meta = HashMap::new();
     loop {
@@ -112,18 +117,29 @@ pub(crate) fn infer(file_size: u64, window: &Window<'_>) -> Result<Outcome, Form
                     MAX_WINDOW / (1024 * 1024)
                 )));
             }
-            let doubled = (window.bytes.len() as u64).saturating_mul(2).min(MAX_WINDOW).min(file_size);
-            return Ok(Outcome::NeedMore(ByteRange { start: 0, end: needed.max(doubled) }));
+            let doubled = (window.bytes.len() as u64)
+                .saturating_mul(2)
+                .min(MAX_WINDOW)
+                .min(file_size);
+            return Ok(Outcome::NeedMore(ByteRange {
+                start: 0,
+                end: needed.max(doubled),
+            }));
         }
     };
-    let schema_json = meta.get("avro.schema").ok_or_else(|| invalid("the header has no avro.schema entry"))?;
+    let schema_json = meta
+        .get("avro.schema")
+        .ok_or_else(|| invalid("the header has no avro.schema entry"))?;
     let schema_text =
         std::str::from_utf8(schema_json).map_err(|_| invalid("the avro.schema entry is not UTF-8 text"))?;
     // Third-party parser on untrusted text: a panic becomes an error.
     let schema = std::panic::catch_unwind(|| Avro::parse_str(schema_text))
         .map_err(|_| invalid("the avro.schema entry could not be parsed"))?
         .map_err(|e| invalid(format!("the avro.schema entry is not a valid Avro schema: {e}")))?;
-    let codec = meta.get("avro.codec").map(|c| String::from_utf8_lossy(c).into_owned()).unwrap_or_else(|| "null".into());
+    let codec = meta
+        .get("avro.codec")
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .unwrap_or_else(|| "null".into());
 
     let mut mapper = Mapper::default();
     let fields = match &schema {
@@ -243,9 +259,18 @@ impl Mapper {
             Avro::TimestampMillis => utc(TimeUnit::Millisecond),
             Avro::TimestampMicros => utc(TimeUnit::Microsecond),
             Avro::TimestampNanos => utc(TimeUnit::Nanosecond),
-            Avro::LocalTimestampMillis => DataType::Timestamp { unit: TimeUnit::Millisecond, timezone: None },
-            Avro::LocalTimestampMicros => DataType::Timestamp { unit: TimeUnit::Microsecond, timezone: None },
-            Avro::LocalTimestampNanos => DataType::Timestamp { unit: TimeUnit::Nanosecond, timezone: None },
+            Avro::LocalTimestampMillis => DataType::Timestamp {
+                unit: TimeUnit::Millisecond,
+                timezone: None,
+            },
+            Avro::LocalTimestampMicros => DataType::Timestamp {
+                unit: TimeUnit::Microsecond,
+                timezone: None,
+            },
+            Avro::LocalTimestampNanos => DataType::Timestamp {
+                unit: TimeUnit::Nanosecond,
+                timezone: None,
+            },
             Avro::Duration(_) => DataType::Interval,
             Avro::Ref { name } => {
                 let full = name.fullname(None);
@@ -264,7 +289,10 @@ impl Mapper {
 }
 
 fn utc(unit: TimeUnit) -> DataType {
-    DataType::Timestamp { unit, timezone: Some("UTC".into()) }
+    DataType::Timestamp {
+        unit,
+        timezone: Some("UTC".into()),
+    }
 }
 
 #[cfg(test)]
@@ -312,10 +340,22 @@ mod tests {
             {"name": "either", "type": ["int", "string"]}
         ]}"#;
         let bytes = header(&[("avro.schema", schema), ("avro.codec", b"deflate"), ("app", b"x")]);
-        let Outcome::Inferred(i) = infer(bytes.len() as u64, &Window { offset: 0, bytes: &bytes }).unwrap() else {
+        let Outcome::Inferred(i) = infer(
+            bytes.len() as u64,
+            &Window {
+                offset: 0,
+                bytes: &bytes,
+            },
+        )
+        .unwrap() else {
             panic!()
         };
-        let got: Vec<String> = i.schema.fields.iter().map(|f| format!("{}:{}:{}", f.name, f.data_type, f.nullable)).collect();
+        let got: Vec<String> = i
+            .schema
+            .fields
+            .iter()
+            .map(|f| format!("{}:{}:{}", f.name, f.data_type, f.nullable))
+            .collect();
         assert_eq!(
             got,
             [
@@ -339,15 +379,32 @@ mod tests {
     #[test]
     fn a_cut_header_asks_for_more_and_bad_ones_fail() {
         let bytes = header(&[("avro.schema", &[b' '; 100_000])]);
-        let window = Window { offset: 0, bytes: &bytes[..64 * 1024] };
+        let window = Window {
+            offset: 0,
+            bytes: &bytes[..64 * 1024],
+        };
         match infer(bytes.len() as u64, &window).unwrap() {
             Outcome::NeedMore(r) => assert_eq!((r.start, r.end), (0, bytes.len() as u64)),
             other => panic!("{other:?}"),
         }
-        let err = infer(4, &Window { offset: 0, bytes: b"Obj\x02" }).unwrap_err();
+        let err = infer(
+            4,
+            &Window {
+                offset: 0,
+                bytes: b"Obj\x02",
+            },
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("magic"), "{err}");
         let no_schema = header(&[("avro.codec", b"null")]);
-        let err = infer(no_schema.len() as u64, &Window { offset: 0, bytes: &no_schema }).unwrap_err();
+        let err = infer(
+            no_schema.len() as u64,
+            &Window {
+                offset: 0,
+                bytes: &no_schema,
+            },
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("avro.schema"), "{err}");
         let bad = header(&[("avro.schema", b"{\"type\": \"nope\"}")]);
         let err = infer(bad.len() as u64, &Window { offset: 0, bytes: &bad }).unwrap_err();
@@ -355,7 +412,14 @@ mod tests {
         let mut negative = MAGIC.to_vec();
         negative.extend(zigzag(1));
         negative.extend(zigzag(-5));
-        let err = infer(negative.len() as u64 + 100, &Window { offset: 0, bytes: &negative }).unwrap_err();
+        let err = infer(
+            negative.len() as u64 + 100,
+            &Window {
+                offset: 0,
+                bytes: &negative,
+            },
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("negative"), "{err}");
     }
 }

@@ -26,11 +26,24 @@ pub(crate) fn infer(
         return Err(invalid("the window must start at the head of the file".into()));
     }
     let decoded = text::decode(format, gzip, file_size, window)?;
-    let Text { text, encoding, compression, complete } = &decoded;
-    let delimiter = if format == FileFormat::Tsv { b'\t' } else { sniff_delimiter(text, *complete) };
+    let Text {
+        text,
+        encoding,
+        compression,
+        complete,
+    } = &decoded;
+    let delimiter = if format == FileFormat::Tsv {
+        b'\t'
+    } else {
+        sniff_delimiter(text, *complete)
+    };
     let quote = sniff_quote(text, delimiter);
     // Keep complete records only, unless the text is the whole file.
-    let body = if *complete { text.as_str() } else { &text[..last_record_end(text, quote)] };
+    let body = if *complete {
+        text.as_str()
+    } else {
+        &text[..last_record_end(text, quote)]
+    };
 
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -47,7 +60,12 @@ pub(crate) fn infer(
     while reader.read_byte_record(&mut record).unwrap_or(false) {
         records += 1;
         if sample.len() < sample_limit {
-            sample.push(record.iter().map(|cell| String::from_utf8_lossy(cell).into_owned()).collect());
+            sample.push(
+                record
+                    .iter()
+                    .map(|cell| String::from_utf8_lossy(cell).into_owned())
+                    .collect(),
+            );
         } else if !complete {
             break;
         }
@@ -72,9 +90,20 @@ pub(crate) fn infer(
     }
 
     let has_header = detect_header(&sample);
-    let data_rows = if has_header { sample.get(1..).unwrap_or_default() } else { &sample[..] };
+    let data_rows = if has_header {
+        sample.get(1..).unwrap_or_default()
+    } else {
+        &sample[..]
+    };
     let columns = sample.iter().map(Vec::len).max().unwrap_or(0);
-    let names = column_names(if has_header { sample.first().map(Vec::as_slice) } else { None }, columns);
+    let names = column_names(
+        if has_header {
+            sample.first().map(Vec::as_slice)
+        } else {
+            None
+        },
+        columns,
+    );
     let fields = names
         .into_iter()
         .enumerate()
@@ -153,10 +182,11 @@ fn detect_header(sample: &[Vec<String>]) -> bool {
     }
     let typed_below = (0..first.len()).any(|i| matches!(column_type(rest, i).0, Some(t) if t != Scalar::String));
     typed_below
-        || first
-            .iter()
-            .enumerate()
-            .all(|(i, name)| !rest.iter().any(|row| row.get(i).is_some_and(|c| c.trim() == name.trim())))
+        || first.iter().enumerate().all(|(i, name)| {
+            !rest
+                .iter()
+                .any(|row| row.get(i).is_some_and(|c| c.trim() == name.trim()))
+        })
 }
 
 /// Header names (trimmed; `column_N` when empty or absent), made unique with `_2`, `_3`...
@@ -258,17 +288,23 @@ fn sniff_delimiter(text: &str, complete: bool) -> u8 {
 fn sniff_quote(text: &str, delimiter: u8) -> u8 {
     let head = &text.as_bytes()[..text.len().min(64 * 1024)];
     let at_field_edge = |q: u8| {
-        head.iter().enumerate().filter(|&(i, &b)| {
-            b == q && {
-                let before = i.checked_sub(1).and_then(|j| head.get(j));
-                let after = head.get(i + 1);
-                let edge = |c: Option<&u8>| c.is_none_or(|&c| c == delimiter || c == b'\n' || c == b'\r');
-                edge(before) || edge(after)
-            }
-        })
-        .count()
+        head.iter()
+            .enumerate()
+            .filter(|&(i, &b)| {
+                b == q && {
+                    let before = i.checked_sub(1).and_then(|j| head.get(j));
+                    let after = head.get(i + 1);
+                    let edge = |c: Option<&u8>| c.is_none_or(|&c| c == delimiter || c == b'\n' || c == b'\r');
+                    edge(before) || edge(after)
+                }
+            })
+            .count()
     };
-    if !head.contains(&b'"') && at_field_edge(b'\'') > 0 { b'\'' } else { b'"' }
+    if !head.contains(&b'"') && at_field_edge(b'\'') > 0 {
+        b'\''
+    } else {
+        b'"'
+    }
 }
 
 #[cfg(test)]
@@ -276,7 +312,10 @@ mod tests {
     use super::*;
 
     fn infer_str(format: FileFormat, text: &str) -> Inferred {
-        let window = Window { offset: 0, bytes: text.as_bytes() };
+        let window = Window {
+            offset: 0,
+            bytes: text.as_bytes(),
+        };
         match infer(format, false, text.len() as u64, &window, &InferOptions::default()).unwrap() {
             Outcome::Inferred(i) => i,
             other => panic!("{other:?}"),
@@ -284,7 +323,11 @@ mod tests {
     }
 
     fn types(i: &Inferred) -> Vec<String> {
-        i.schema.fields.iter().map(|f| format!("{}:{}{}", f.name, f.data_type, if f.nullable { "?" } else { "" })).collect()
+        i.schema
+            .fields
+            .iter()
+            .map(|f| format!("{}:{}{}", f.name, f.data_type, if f.nullable { "?" } else { "" }))
+            .collect()
     }
 
     #[test]
@@ -332,13 +375,10 @@ mod tests {
         assert_eq!(i.details["has_header"], false);
         let i = infer_str(FileFormat::Csv, "a, a ,b\n1,2,3,4\n");
         assert_eq!(i.details["has_header"], false, "trimmed duplicates are not distinct");
-        assert_eq!(column_names(Some(&["a".into(), "a".into(), "".into(), "a_2".into()]), 5), [
-            "a",
-            "a_2",
-            "column_3",
-            "a_2_2",
-            "column_5"
-        ]);
+        assert_eq!(
+            column_names(Some(&["a".into(), "a".into(), "".into(), "a_2".into()]), 5),
+            ["a", "a_2", "column_3", "a_2_2", "column_5"]
+        );
     }
 
     #[test]
@@ -360,7 +400,10 @@ mod tests {
     #[test]
     fn quoted_newlines_stay_in_their_record() {
         let text = "a,b\n\"line1\nline2\",1\nx,2\n\"cut\n";
-        let window = Window { offset: 0, bytes: text.as_bytes() };
+        let window = Window {
+            offset: 0,
+            bytes: text.as_bytes(),
+        };
         let Outcome::Inferred(i) = infer(FileFormat::Csv, false, 1000, &window, &InferOptions::default()).unwrap()
         else {
             panic!()
@@ -374,8 +417,17 @@ mod tests {
     #[test]
     fn a_cut_first_record_asks_for_more() {
         let text = "a,b,c";
-        let window = Window { offset: 0, bytes: text.as_bytes() };
+        let window = Window {
+            offset: 0,
+            bytes: text.as_bytes(),
+        };
         let out = infer(FileFormat::Csv, false, 1 << 20, &window, &InferOptions::default()).unwrap();
-        assert_eq!(out, Outcome::NeedMore(crate::ByteRange { start: 0, end: 64 * 1024 }));
+        assert_eq!(
+            out,
+            Outcome::NeedMore(crate::ByteRange {
+                start: 0,
+                end: 64 * 1024
+            })
+        );
     }
 }

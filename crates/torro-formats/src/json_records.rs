@@ -36,6 +36,8 @@ enum Scan {
     /// The text ends inside the value.
     Incomplete,
     TooDeep,
+    /// A byte that cannot start a value (`,`, `]`, `}`).
+    Unexpected(u8),
 }
 
 /// Finds the end of the JSON value starting at `start` (a non-blank byte) without
@@ -93,8 +95,13 @@ fn scan_value(b: &[u8], start: usize, at_eof: bool) -> Scan {
             }
             Scan::Incomplete
         }
+        b',' | b']' | b'}' | b':' => Scan::Unexpected(first),
         _ => {
-            match b.iter().skip(start).position(|c| matches!(c, b',' | b']' | b'}') || c.is_ascii_whitespace()) {
+            match b
+                .iter()
+                .skip(start)
+                .position(|c| matches!(c, b',' | b']' | b'}') || c.is_ascii_whitespace())
+            {
                 Some(n) => Scan::Complete(start + n),
                 None if at_eof => Scan::Complete(b.len()),
                 None => Scan::Incomplete,
@@ -138,6 +145,7 @@ fn cut_records<'a>(text: &'a str, announced: FileFormat, complete: bool) -> Resu
     let b = text.as_bytes();
     let start = skip_ws(b, 0);
     let too_deep = || format!("a record nests deeper than {MAX_DEPTH} levels");
+    let unexpected = |c: u8, at: usize| format!("unexpected {:?} at byte {at}", c as char);
     match b.get(start) {
         None => Err("it holds no JSON value".into()),
         Some(b'[') => {
@@ -145,8 +153,20 @@ fn cut_records<'a>(text: &'a str, announced: FileFormat, complete: bool) -> Resu
             let mut pos = skip_ws(b, start + 1);
             loop {
                 match b.get(pos) {
-                    None => return Ok(Records { layout: Layout::Array, items, all_seen: false }),
-                    Some(b']') => return Ok(Records { layout: Layout::Array, items, all_seen: true }),
+                    None => {
+                        return Ok(Records {
+                            layout: Layout::Array,
+                            items,
+                            all_seen: false,
+                        });
+                    }
+                    Some(b']') => {
+                        return Ok(Records {
+                            layout: Layout::Array,
+                            items,
+                            all_seen: true,
+                        });
+                    }
                     Some(_) => {}
                 }
                 match scan_value(b, pos, complete) {
@@ -161,8 +181,15 @@ fn cut_records<'a>(text: &'a str, announced: FileFormat, complete: bool) -> Resu
                             }
                         }
                     }
-                    Scan::Incomplete => return Ok(Records { layout: Layout::Array, items, all_seen: false }),
+                    Scan::Incomplete => {
+                        return Ok(Records {
+                            layout: Layout::Array,
+                            items,
+                            all_seen: false,
+                        });
+                    }
                     Scan::TooDeep => return Err(too_deep()),
+                    Scan::Unexpected(c) => return Err(unexpected(c, pos)),
                 }
             }
         }
@@ -179,10 +206,19 @@ fn cut_records<'a>(text: &'a str, announced: FileFormat, complete: bool) -> Resu
                         pos = skip_ws(b, end);
                     }
                     Scan::Incomplete => {
-                        let layout = if items.len() > 1 || announced == FileFormat::Ndjson { Layout::Lines } else { Layout::Object };
-                        return Ok(Records { layout, items, all_seen: false });
+                        let layout = if items.len() > 1 || announced == FileFormat::Ndjson {
+                            Layout::Lines
+                        } else {
+                            Layout::Object
+                        };
+                        return Ok(Records {
+                            layout,
+                            items,
+                            all_seen: false,
+                        });
                     }
                     Scan::TooDeep => return Err(too_deep()),
+                    Scan::Unexpected(c) => return Err(unexpected(c, pos)),
                 }
             }
             let layout = if items.len() > 1 || (announced == FileFormat::Ndjson && !complete) {
@@ -194,7 +230,11 @@ fn cut_records<'a>(text: &'a str, announced: FileFormat, complete: bool) -> Resu
             } else {
                 Layout::Object
             };
-            Ok(Records { layout, items, all_seen: complete })
+            Ok(Records {
+                layout,
+                items,
+                all_seen: complete,
+            })
         }
         Some(&c) => Err(format!(
             "expected an array of records or one object per line, found {:?} at byte {start}",
@@ -218,7 +258,9 @@ pub(crate) fn infer(
     let records = match cut_records(&decoded.text, format, decoded.complete) {
         Err(message) if !decoded.complete && decoded.text.trim().is_empty() => {
             // Only blanks so far: read on.
-            return grow_head(window.range().end, file_size).map(Outcome::NeedMore).ok_or_else(|| invalid(message));
+            return grow_head(window.range().end, file_size)
+                .map(Outcome::NeedMore)
+                .ok_or_else(|| invalid(message));
         }
         other => other.map_err(invalid)?,
     };
@@ -256,7 +298,11 @@ pub(crate) fn infer(
     };
     let layout = records.layout;
     Ok(Outcome::Inferred(Inferred {
-        format: if layout == Layout::Lines { FileFormat::Ndjson } else { FileFormat::Json },
+        format: if layout == Layout::Lines {
+            FileFormat::Ndjson
+        } else {
+            FileFormat::Json
+        },
         schema: Schema::new(fields),
         row_count: records.all_seen.then_some(records.items.len() as u64),
         details: json!({
@@ -291,7 +337,10 @@ struct Obj {
 
 impl Obj {
     fn into_fields(self) -> Vec<Field> {
-        self.fields.into_iter().map(|(name, t, nullable)| Field::new(name, t.to_data_type(), nullable)).collect()
+        self.fields
+            .into_iter()
+            .map(|(name, t, nullable)| Field::new(name, t.to_data_type(), nullable))
+            .collect()
     }
 
     fn merge(mut self, other: Obj) -> Obj {
@@ -383,7 +432,11 @@ impl<'de> Visitor<'de> for TypeSeed {
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<JType, E> {
-        Ok(if i64::try_from(v).is_ok() { JType::Int } else { JType::Float })
+        Ok(if i64::try_from(v).is_ok() {
+            JType::Int
+        } else {
+            JType::Float
+        })
     }
 
     fn visit_f64<E>(self, _: f64) -> Result<JType, E> {
@@ -404,7 +457,9 @@ impl<'de> Visitor<'de> for TypeSeed {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<JType, A::Error> {
         if self.depth >= MAX_DEPTH {
-            return Err(serde::de::Error::custom(format!("nests deeper than {MAX_DEPTH} levels")));
+            return Err(serde::de::Error::custom(format!(
+                "nests deeper than {MAX_DEPTH} levels"
+            )));
         }
         let mut item = JType::Null;
         while let Some(t) = seq.next_element_seed(TypeSeed { depth: self.depth + 1 })? {
@@ -415,7 +470,9 @@ impl<'de> Visitor<'de> for TypeSeed {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JType, A::Error> {
         if self.depth >= MAX_DEPTH {
-            return Err(serde::de::Error::custom(format!("nests deeper than {MAX_DEPTH} levels")));
+            return Err(serde::de::Error::custom(format!(
+                "nests deeper than {MAX_DEPTH} levels"
+            )));
         }
         let mut obj = Obj::default();
         while let Some(key) = map.next_key::<String>()? {
@@ -436,7 +493,10 @@ mod tests {
     use super::*;
 
     fn infer_str(format: FileFormat, text: &str) -> Result<Outcome, FormatError> {
-        let window = Window { offset: 0, bytes: text.as_bytes() };
+        let window = Window {
+            offset: 0,
+            bytes: text.as_bytes(),
+        };
         infer(format, false, text.len() as u64, &window, &InferOptions::default())
     }
 
@@ -448,7 +508,11 @@ mod tests {
     }
 
     fn described(i: &Inferred) -> Vec<String> {
-        i.schema.fields.iter().map(|f| format!("{}:{}{}", f.name, f.data_type, if f.nullable { "?" } else { "" })).collect()
+        i.schema
+            .fields
+            .iter()
+            .map(|f| format!("{}:{}{}", f.name, f.data_type, if f.nullable { "?" } else { "" }))
+            .collect()
     }
 
     #[test]
@@ -461,7 +525,14 @@ mod tests {
         );
         assert_eq!(
             described(&i),
-            ["id:int64", "x:float64?", "tags:list<string>?", "addr:json", "at:timestamp[us]?", "extra:boolean?"]
+            [
+                "id:int64",
+                "x:float64?",
+                "tags:list<string>?",
+                "addr:json",
+                "at:timestamp[us]?",
+                "extra:boolean?"
+            ]
         );
         assert_eq!(i.format, FileFormat::Json);
         assert_eq!(i.row_count, Some(3));
@@ -477,7 +548,10 @@ mod tests {
     #[test]
     fn ndjson_is_found_by_content_and_the_cut_line_is_dropped() {
         let text = "{\"a\": 1}\n{\"a\": 2, \"b\": \"x\"}\n{\"a\": 3, \"b\":";
-        let window = Window { offset: 0, bytes: text.as_bytes() };
+        let window = Window {
+            offset: 0,
+            bytes: text.as_bytes(),
+        };
         let Outcome::Inferred(i) = infer(FileFormat::Json, false, 10_000, &window, &InferOptions::default()).unwrap()
         else {
             panic!()
@@ -500,7 +574,10 @@ mod tests {
     #[test]
     fn partial_arrays_keep_complete_elements() {
         let text = r#"[{"s": "a]}\"[{"}, {"s": "b"}, {"s": "#;
-        let window = Window { offset: 0, bytes: text.as_bytes() };
+        let window = Window {
+            offset: 0,
+            bytes: text.as_bytes(),
+        };
         let Outcome::Inferred(i) = infer(FileFormat::Json, false, 10_000, &window, &InferOptions::default()).unwrap()
         else {
             panic!()
@@ -515,8 +592,22 @@ mod tests {
         assert_eq!(described(&i), ["value:float64?"]);
         let i = inferred(FileFormat::Json, "[]");
         assert_eq!((i.schema.fields.len(), i.row_count), (0, Some(0)));
-        assert!(matches!(infer_str(FileFormat::Json, "42"), Err(FormatError::Invalid { .. })));
-        assert!(matches!(infer_str(FileFormat::Json, "[1 2]"), Err(FormatError::Invalid { .. })));
+        assert!(matches!(
+            infer_str(FileFormat::Json, "42"),
+            Err(FormatError::Invalid { .. })
+        ));
+        assert!(matches!(
+            infer_str(FileFormat::Json, "[1 2]"),
+            Err(FormatError::Invalid { .. })
+        ));
+        assert!(matches!(
+            infer_str(FileFormat::Ndjson, "{} ,"),
+            Err(FormatError::Invalid { .. })
+        ));
+        assert!(matches!(
+            infer_str(FileFormat::Json, "[1,,]"),
+            Err(FormatError::Invalid { .. })
+        ));
         let err = infer_str(FileFormat::Json, "[{\"a\": tru}]").unwrap_err();
         assert!(err.to_string().contains("record 1"), "{err}");
     }
@@ -537,5 +628,6 @@ mod tests {
         assert_eq!(scan_value(b"123", 0, true), Scan::Complete(3));
         assert_eq!(scan_value(b"\"a\\\"b\" ", 0, false), Scan::Complete(6));
         assert_eq!(scan_value(b"{\"a\": [", 0, false), Scan::Incomplete);
+        assert_eq!(scan_value(b"{} ,", 3, true), Scan::Unexpected(b','));
     }
 }

@@ -23,29 +23,46 @@ const MAX_DEPTH: usize = 64;
 const MAX_KV_VALUE_CHARS: usize = 1024;
 
 fn invalid(message: impl Into<String>) -> FormatError {
-    FormatError::Invalid { format: FileFormat::Parquet, message: message.into() }
+    FormatError::Invalid {
+        format: FileFormat::Parquet,
+        message: message.into(),
+    }
 }
 
 pub(crate) fn infer(file_size: u64, window: &Window<'_>) -> Result<Outcome, FormatError> {
     let min_size = MAGIC.len() as u64 + FOOTER_TAIL;
     if file_size < min_size {
-        return Err(invalid(format!("the file is {file_size} bytes, too small for a Parquet file ({min_size} at least)")));
+        return Err(invalid(format!(
+            "the file is {file_size} bytes, too small for a Parquet file ({min_size} at least)"
+        )));
     }
     if window.range().end != file_size {
         // The footer is at the end: ask for the suffix from the window's start.
         return if file_size - window.offset.min(file_size) <= MAX_WINDOW {
-            Ok(Outcome::NeedMore(ByteRange { start: window.offset.min(file_size), end: file_size }))
+            Ok(Outcome::NeedMore(ByteRange {
+                start: window.offset.min(file_size),
+                end: file_size,
+            }))
         } else {
             Err(invalid("the window must end at the end of the file"))
         };
     }
     let bytes = window.bytes;
-    let Some(tail) = bytes.len().checked_sub(FOOTER_TAIL as usize).and_then(|at| bytes.get(at..)) else {
-        return Ok(Outcome::NeedMore(ByteRange { start: file_size - min_size.min(file_size), end: file_size }));
+    let Some(tail) = bytes
+        .len()
+        .checked_sub(FOOTER_TAIL as usize)
+        .and_then(|at| bytes.get(at..))
+    else {
+        return Ok(Outcome::NeedMore(ByteRange {
+            start: file_size - min_size.min(file_size),
+            end: file_size,
+        }));
     };
     let (len_bytes, magic) = tail.split_at(4);
     if magic == b"PARE" {
-        return Err(invalid("the footer is encrypted; encrypted Parquet files are not supported"));
+        return Err(invalid(
+            "the footer is encrypted; encrypted Parquet files are not supported",
+        ));
     }
     if magic != MAGIC {
         return Err(invalid(format!(
@@ -53,7 +70,12 @@ pub(crate) fn infer(file_size: u64, window: &Window<'_>) -> Result<Outcome, Form
             String::from_utf8_lossy(magic)
         )));
     }
-    let metadata_len = u64::from(u32::from_le_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]));
+    let metadata_len = u64::from(u32::from_le_bytes([
+        len_bytes[0],
+        len_bytes[1],
+        len_bytes[2],
+        len_bytes[3],
+    ]));
     let footer_len = metadata_len + FOOTER_TAIL;
     if footer_len + MAGIC.len() as u64 > file_size {
         return Err(invalid(format!(
@@ -67,7 +89,10 @@ pub(crate) fn infer(file_size: u64, window: &Window<'_>) -> Result<Outcome, Form
                 MAX_WINDOW / (1024 * 1024)
             )));
         }
-        return Ok(Outcome::NeedMore(ByteRange { start: file_size - footer_len, end: file_size }));
+        return Ok(Outcome::NeedMore(ByteRange {
+            start: file_size - footer_len,
+            end: file_size,
+        }));
     }
     let start = bytes.len() - footer_len as usize;
     let metadata_bytes = bytes.get(start..bytes.len() - FOOTER_TAIL as usize).unwrap_or_default();
@@ -83,9 +108,11 @@ fn inferred(metadata: &ParquetMetaData) -> Result<Inferred, FormatError> {
     let file = metadata.file_metadata();
     let root = file.schema_descr().root_schema();
     let fields = match root {
-        Type::GroupType { fields, .. } => {
-            fields.iter().map(|f| field_of(f, 1)).collect::<Result<Vec<_>, _>>().map_err(invalid)?
-        }
+        Type::GroupType { fields, .. } => fields
+            .iter()
+            .map(|f| field_of(f, 1))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(invalid)?,
         Type::PrimitiveType { .. } => return Err(invalid("the schema root is not a group")),
     };
     let codecs: BTreeSet<String> = metadata
@@ -134,7 +161,11 @@ fn codec_name(debug: &str) -> String {
 fn field_of(t: &Type, depth: usize) -> Result<Field, String> {
     let info = t.get_basic_info();
     let data_type = type_of(t, depth)?;
-    let repetition = if info.has_repetition() { info.repetition() } else { Repetition::REQUIRED };
+    let repetition = if info.has_repetition() {
+        info.repetition()
+    } else {
+        Repetition::REQUIRED
+    };
     Ok(match repetition {
         Repetition::REQUIRED => Field::new(info.name(), data_type, false),
         Repetition::OPTIONAL => Field::new(info.name(), data_type, true),
@@ -154,9 +185,20 @@ fn type_of(t: &Type, depth: usize) -> Result<DataType, String> {
         return Err(format!("the schema nests deeper than {MAX_DEPTH} levels"));
     }
     match t {
-        Type::PrimitiveType { basic_info, physical_type, type_length, scale, precision } => {
-            Ok(primitive(basic_info.logical_type_ref(), basic_info.converted_type(), *physical_type, *type_length, *precision, *scale))
-        }
+        Type::PrimitiveType {
+            basic_info,
+            physical_type,
+            type_length,
+            scale,
+            precision,
+        } => Ok(primitive(
+            basic_info.logical_type_ref(),
+            basic_info.converted_type(),
+            *physical_type,
+            *type_length,
+            *precision,
+            *scale,
+        )),
         Type::GroupType { basic_info, fields } => {
             let logical = basic_info.logical_type_ref();
             let converted = basic_info.converted_type();
@@ -164,13 +206,23 @@ fn type_of(t: &Type, depth: usize) -> Result<DataType, String> {
             let is_map = matches!(logical, Some(LogicalType::Map))
                 || matches!(converted, ConvertedType::MAP | ConvertedType::MAP_KEY_VALUE);
             match fields.as_slice() {
-                [repeated] if is_list && is_repeated(repeated) => {
-                    Ok(DataType::List(Box::new(list_element(repeated, basic_info.name(), depth + 1)?)))
-                }
+                [repeated] if is_list && is_repeated(repeated) => Ok(DataType::List(Box::new(list_element(
+                    repeated,
+                    basic_info.name(),
+                    depth + 1,
+                )?))),
                 [repeated] if is_map && is_repeated(repeated) => match repeated.as_ref() {
                     Type::GroupType { fields: kv, .. } => {
-                        let key = kv.first().map(|k| type_of(k, depth + 2)).transpose()?.unwrap_or(DataType::Null);
-                        let value = kv.get(1).map(|v| type_of(v, depth + 2)).transpose()?.unwrap_or(DataType::Null);
+                        let key = kv
+                            .first()
+                            .map(|k| type_of(k, depth + 2))
+                            .transpose()?
+                            .unwrap_or(DataType::Null);
+                        let value = kv
+                            .get(1)
+                            .map(|v| type_of(v, depth + 2))
+                            .transpose()?
+                            .unwrap_or(DataType::Null);
                         Ok(DataType::Map(Box::new(key), Box::new(value)))
                     }
                     Type::PrimitiveType { .. } => struct_of(fields, depth),
@@ -182,7 +234,12 @@ fn type_of(t: &Type, depth: usize) -> Result<DataType, String> {
 }
 
 fn struct_of(fields: &[parquet::schema::types::TypePtr], depth: usize) -> Result<DataType, String> {
-    Ok(DataType::Struct(fields.iter().map(|f| field_of(f, depth + 1)).collect::<Result<_, _>>()?))
+    Ok(DataType::Struct(
+        fields
+            .iter()
+            .map(|f| field_of(f, depth + 1))
+            .collect::<Result<_, _>>()?,
+    ))
 }
 
 /// The element of a LIST group, with the format's backward-compatibility rules: a
@@ -267,12 +324,14 @@ fn primitive(
         ConvertedType::DATE => Some(DataType::Date),
         ConvertedType::TIME_MILLIS => Some(DataType::Time(TimeUnit::Millisecond)),
         ConvertedType::TIME_MICROS => Some(DataType::Time(TimeUnit::Microsecond)),
-        ConvertedType::TIMESTAMP_MILLIS => {
-            Some(DataType::Timestamp { unit: TimeUnit::Millisecond, timezone: Some("UTC".into()) })
-        }
-        ConvertedType::TIMESTAMP_MICROS => {
-            Some(DataType::Timestamp { unit: TimeUnit::Microsecond, timezone: Some("UTC".into()) })
-        }
+        ConvertedType::TIMESTAMP_MILLIS => Some(DataType::Timestamp {
+            unit: TimeUnit::Millisecond,
+            timezone: Some("UTC".into()),
+        }),
+        ConvertedType::TIMESTAMP_MICROS => Some(DataType::Timestamp {
+            unit: TimeUnit::Microsecond,
+            timezone: Some("UTC".into()),
+        }),
         ConvertedType::UINT_8 => Some(DataType::UInt8),
         ConvertedType::UINT_16 => Some(DataType::UInt16),
         ConvertedType::UINT_32 => Some(DataType::UInt32),
@@ -292,7 +351,10 @@ fn primitive(
         Physical::INT32 => DataType::Int32,
         Physical::INT64 => DataType::Int64,
         // Legacy Impala/Hive timestamps.
-        Physical::INT96 => DataType::Timestamp { unit: TimeUnit::Nanosecond, timezone: None },
+        Physical::INT96 => DataType::Timestamp {
+            unit: TimeUnit::Nanosecond,
+            timezone: None,
+        },
         Physical::FLOAT => DataType::Float32,
         Physical::DOUBLE => DataType::Float64,
         Physical::BYTE_ARRAY => DataType::Binary,
@@ -328,15 +390,30 @@ mod tests {
         tail.extend_from_slice(&1000u32.to_le_bytes());
         tail.extend_from_slice(MAGIC);
         let file_size = 5000;
-        let window = Window { offset: file_size - tail.len() as u64, bytes: &tail };
-        assert_eq!(infer(file_size, &window).unwrap(), Outcome::NeedMore(ByteRange { start: 3992, end: 5000 }));
+        let window = Window {
+            offset: file_size - tail.len() as u64,
+            bytes: &tail,
+        };
+        assert_eq!(
+            infer(file_size, &window).unwrap(),
+            Outcome::NeedMore(ByteRange { start: 3992, end: 5000 })
+        );
     }
 
     #[test]
     fn legacy_and_physical_types_map() {
-        assert_eq!(primitive(None, ConvertedType::NONE, Physical::INT96, 0, 0, 0).to_string(), "timestamp[ns]");
-        assert_eq!(primitive(None, ConvertedType::DECIMAL, Physical::INT64, 0, 18, 4).to_string(), "decimal(18,4)");
-        assert_eq!(primitive(None, ConvertedType::UTF8, Physical::BYTE_ARRAY, 0, 0, 0).to_string(), "string");
+        assert_eq!(
+            primitive(None, ConvertedType::NONE, Physical::INT96, 0, 0, 0).to_string(),
+            "timestamp[ns]"
+        );
+        assert_eq!(
+            primitive(None, ConvertedType::DECIMAL, Physical::INT64, 0, 18, 4).to_string(),
+            "decimal(18,4)"
+        );
+        assert_eq!(
+            primitive(None, ConvertedType::UTF8, Physical::BYTE_ARRAY, 0, 0, 0).to_string(),
+            "string"
+        );
         assert_eq!(
             primitive(None, ConvertedType::NONE, Physical::FIXED_LEN_BYTE_ARRAY, 16, 0, 0).to_string(),
             "fixed_binary(16)"

@@ -33,7 +33,10 @@ pub struct Window<'a> {
 
 impl Window<'_> {
     pub fn range(&self) -> ByteRange {
-        ByteRange { start: self.offset, end: self.offset.saturating_add(self.bytes.len() as u64) }
+        ByteRange {
+            start: self.offset,
+            end: self.offset.saturating_add(self.bytes.len() as u64),
+        }
     }
 }
 
@@ -79,14 +82,24 @@ impl Window<'_> {
 /// twice as long, at least [`HEAD_BYTES`], never past the file or [`MAX_WINDOW`].
 /// `None` when it cannot grow any more.
 pub(crate) fn grow_head(current_end: u64, file_size: u64) -> Option<ByteRange> {
-    let end = current_end.saturating_mul(2).max(HEAD_BYTES).min(MAX_WINDOW).min(file_size);
+    let end = current_end
+        .saturating_mul(2)
+        .max(HEAD_BYTES)
+        .min(MAX_WINDOW)
+        .min(file_size);
     (end > current_end).then_some(ByteRange { start: 0, end })
 }
 
 /// The first range to fetch for a file of `file_size` bytes.
 pub fn initial_read(format: FileFormat, file_size: u64) -> ByteRange {
     match format {
-        FileFormat::Parquet => ByteRange { start: file_size.saturating_sub(HEAD_BYTES), end: file_size },
-        _ => ByteRange { start: 0, end: file_size.min(HEAD_BYTES) },
+        FileFormat::Parquet => ByteRange {
+            start: file_size.saturating_sub(HEAD_BYTES),
+            end: file_size,
+        },
+        _ => ByteRange {
+            start: 0,
+            end: file_size.min(HEAD_BYTES),
+        },
     }
 }

@@ -28,12 +28,20 @@ const MAX_PRECISION: u8 = 38;
 pub enum Scalar {
     Boolean,
     /// `digits` counts the digits, so that an integer can join a decimal column.
-    Int { digits: u8 },
+    Int {
+        digits: u8,
+    },
     /// `digits` counts the integer part, `scale` the fraction.
-    Decimal { digits: u8, scale: u8 },
+    Decimal {
+        digits: u8,
+        scale: u8,
+    },
     Float,
     Date,
-    Timestamp { nanos: bool, utc: bool },
+    Timestamp {
+        nanos: bool,
+        utc: bool,
+    },
     String,
 }
 
@@ -44,12 +52,19 @@ impl Scalar {
             Scalar::Int { .. } => DataType::Int64,
             Scalar::Decimal { digits, scale } => {
                 let precision = digits.saturating_add(scale).clamp(1, MAX_PRECISION);
-                DataType::Decimal { precision, scale: scale as i8 }
+                DataType::Decimal {
+                    precision,
+                    scale: scale as i8,
+                }
             }
             Scalar::Float => DataType::Float64,
             Scalar::Date => DataType::Date,
             Scalar::Timestamp { nanos, utc } => DataType::Timestamp {
-                unit: if nanos { TimeUnit::Nanosecond } else { TimeUnit::Microsecond },
+                unit: if nanos {
+                    TimeUnit::Nanosecond
+                } else {
+                    TimeUnit::Microsecond
+                },
                 timezone: utc.then(|| "UTC".to_string()),
             },
             Scalar::String => DataType::String,
@@ -64,15 +79,22 @@ impl Scalar {
             (Int { digits: d1 }, Int { digits: d2 }) => Int { digits: d1.max(d2) },
             (Decimal { digits: d1, scale: s1 }, Decimal { digits: d2, scale: s2 }) => {
                 if s1 == s2 && d1.max(d2).saturating_add(s1) <= MAX_PRECISION {
-                    Decimal { digits: d1.max(d2), scale: s1 }
+                    Decimal {
+                        digits: d1.max(d2),
+                        scale: s1,
+                    }
                 } else {
                     Float
                 }
             }
             // Integers have no fraction digits: they keep the decimal's scale.
-            (Int { digits: d1 }, Decimal { digits: d2, scale }) | (Decimal { digits: d2, scale }, Int { digits: d1 }) => {
+            (Int { digits: d1 }, Decimal { digits: d2, scale })
+            | (Decimal { digits: d2, scale }, Int { digits: d1 }) => {
                 if d1.max(d2).saturating_add(scale) <= MAX_PRECISION {
-                    Decimal { digits: d1.max(d2), scale }
+                    Decimal {
+                        digits: d1.max(d2),
+                        scale,
+                    }
                 } else {
                     Float
                 }
@@ -81,9 +103,10 @@ impl Scalar {
             (Date, Timestamp { nanos, utc: _ }) | (Timestamp { nanos, utc: _ }, Date) => {
                 Timestamp { nanos, utc: false }
             }
-            (Timestamp { nanos: n1, utc: u1 }, Timestamp { nanos: n2, utc: u2 }) => {
-                Timestamp { nanos: n1 || n2, utc: u1 && u2 }
-            }
+            (Timestamp { nanos: n1, utc: u1 }, Timestamp { nanos: n2, utc: u2 }) => Timestamp {
+                nanos: n1 || n2,
+                utc: u1 && u2,
+            },
             _ => String,
         }
     }
@@ -140,12 +163,19 @@ fn infer_number(v: &str) -> Option<Scalar> {
         match frac_part {
             None => {
                 let digits = u8::try_from(int_part.len()).unwrap_or(u8::MAX);
-                return Some(if v.parse::<i64>().is_ok() { Scalar::Int { digits } } else { Scalar::Float });
+                return Some(if v.parse::<i64>().is_ok() {
+                    Scalar::Int { digits }
+                } else {
+                    Scalar::Float
+                });
             }
             Some(frac) if all_digits(frac) && frac.len() <= MAX_DECIMAL_SCALE as usize => {
                 let digits = u8::try_from(int_part.len()).unwrap_or(u8::MAX);
                 if digits.saturating_add(frac.len() as u8) <= MAX_PRECISION {
-                    return Some(Scalar::Decimal { digits, scale: frac.len() as u8 });
+                    return Some(Scalar::Decimal {
+                        digits,
+                        scale: frac.len() as u8,
+                    });
                 }
                 return Some(Scalar::Float);
             }
@@ -154,8 +184,12 @@ fn infer_number(v: &str) -> Option<Scalar> {
     }
     // Exponents, `.5`, `5.`, long fractions, NaN and infinities. A float needs a
     // digit or one of the spelled-out specials, so words like "info" stay text.
-    let special = ["nan", "inf", "infinity"].iter().any(|s| unsigned.eq_ignore_ascii_case(s.as_bytes()));
-    let looks_numeric = unsigned.iter().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
+    let special = ["nan", "inf", "infinity"]
+        .iter()
+        .any(|s| unsigned.eq_ignore_ascii_case(s.as_bytes()));
+    let looks_numeric = unsigned
+        .iter()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
         && unsigned.iter().any(u8::is_ascii_digit);
     if (special || looks_numeric) && v.parse::<f64>().is_ok() {
         return Some(Scalar::Float);
@@ -262,11 +296,35 @@ mod tests {
             ("2024-02-29", Date),
             ("2023-02-29", String),
             ("2024-13-01", String),
-            ("2024-01-05T10:20", Timestamp { nanos: false, utc: false }),
-            ("2024-01-05 10:20:30.123456", Timestamp { nanos: false, utc: false }),
+            (
+                "2024-01-05T10:20",
+                Timestamp {
+                    nanos: false,
+                    utc: false,
+                },
+            ),
+            (
+                "2024-01-05 10:20:30.123456",
+                Timestamp {
+                    nanos: false,
+                    utc: false,
+                },
+            ),
             ("2024-01-05T10:20:30.123456789Z", Timestamp { nanos: true, utc: true }),
-            ("2024-01-05T10:20:30+02:00", Timestamp { nanos: false, utc: true }),
-            ("2024-01-05T10:20:30+0200", Timestamp { nanos: false, utc: true }),
+            (
+                "2024-01-05T10:20:30+02:00",
+                Timestamp {
+                    nanos: false,
+                    utc: true,
+                },
+            ),
+            (
+                "2024-01-05T10:20:30+0200",
+                Timestamp {
+                    nanos: false,
+                    utc: true,
+                },
+            ),
             ("2024-01-05T25:20:30", String),
             ("2024-01-05T10:20:30+2", String),
             ("2024-01-05X", String),
@@ -286,10 +344,22 @@ mod tests {
         let int = Int { digits: 4 };
         assert_eq!(int.join(Int { digits: 2 }), int);
         assert_eq!(int.join(Float), Float);
-        assert_eq!(d2.join(Decimal { digits: 5, scale: 2 }), Decimal { digits: 5, scale: 2 });
+        assert_eq!(
+            d2.join(Decimal { digits: 5, scale: 2 }),
+            Decimal { digits: 5, scale: 2 }
+        );
         assert_eq!(d2.join(Decimal { digits: 1, scale: 1 }), Float, "varying scale");
         assert_eq!(int.join(d2).to_data_type().to_string(), "decimal(6,2)");
-        assert_eq!(Date.join(Timestamp { nanos: false, utc: true }), Timestamp { nanos: false, utc: false });
+        assert_eq!(
+            Date.join(Timestamp {
+                nanos: false,
+                utc: true
+            }),
+            Timestamp {
+                nanos: false,
+                utc: false
+            }
+        );
         assert_eq!(Boolean.join(int), String);
         assert_eq!(Date.join(int), String);
         assert_eq!(

@@ -36,7 +36,12 @@ pub(crate) fn decode(format: FileFormat, gzip: bool, file_size: u64, window: &Wi
     };
     let (text, encoding) = to_text(&bytes, complete);
     check_is_text(&text).map_err(invalid)?;
-    Ok(Text { text, encoding, compression, complete })
+    Ok(Text {
+        text,
+        encoding,
+        compression,
+        complete,
+    })
 }
 
 /// Decompresses as much of `bytes` as possible. A stream cut short (the window ends
@@ -79,7 +84,11 @@ fn to_text(bytes: &[u8], complete: bool) -> (String, &'static str) {
 
 fn utf16(encoding: &'static encoding_rs::Encoding, bytes: &[u8], complete: bool) -> String {
     // An odd byte at a cut window end is half a code unit: leave it out.
-    let bytes = if !complete && bytes.len() % 2 == 1 { &bytes[..bytes.len() - 1] } else { bytes };
+    let bytes = if !complete && bytes.len() % 2 == 1 {
+        &bytes[..bytes.len() - 1]
+    } else {
+        bytes
+    };
     encoding.decode_without_bom_handling(bytes).0.into_owned()
 }
 
@@ -91,7 +100,13 @@ fn utf8_or_latin1(bytes: &[u8], complete: bool) -> (String, &'static str) {
             let valid = bytes.get(..e.valid_up_to()).unwrap_or_default();
             (String::from_utf8_lossy(valid).into_owned(), "utf-8")
         }
-        Err(_) => (encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned(), "windows-1252"),
+        Err(_) => (
+            encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(bytes)
+                .0
+                .into_owned(),
+            "windows-1252",
+        ),
     }
 }
 
@@ -136,10 +151,16 @@ mod tests {
         assert_eq!((t.text.as_str(), t.encoding), ("a,b\n", "utf-8-bom"));
         let t = decode_all(b"caf\xe9\n").unwrap();
         assert_eq!((t.text.as_str(), t.encoding), ("café\n", "windows-1252"));
-        let le: Vec<u8> = [0xff, 0xfe].into_iter().chain("é,b".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let le: Vec<u8> = [0xff, 0xfe]
+            .into_iter()
+            .chain("é,b".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
         let t = decode_all(&le).unwrap();
         assert_eq!((t.text.as_str(), t.encoding), ("é,b", "utf-16le"));
-        let be: Vec<u8> = [0xfe, 0xff].into_iter().chain("é,b".encode_utf16().flat_map(u16::to_be_bytes)).collect();
+        let be: Vec<u8> = [0xfe, 0xff]
+            .into_iter()
+            .chain("é,b".encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
         let t = decode_all(&be).unwrap();
         assert_eq!((t.text.as_str(), t.encoding), ("é,b", "utf-16be"));
     }
@@ -168,7 +189,10 @@ mod tests {
         enc.write_all(b"a,b\n1,2\n").unwrap();
         let gz = enc.finish().unwrap();
         let t = decode(FileFormat::Csv, true, gz.len() as u64, &window(&gz)).unwrap();
-        assert_eq!((t.text.as_str(), t.complete, t.compression), ("a,b\n1,2\n", true, Some("gzip")));
+        assert_eq!(
+            (t.text.as_str(), t.complete, t.compression),
+            ("a,b\n1,2\n", true, Some("gzip"))
+        );
         let err = decode(FileFormat::Csv, true, 8, &window(b"a,b\n1,2\n")).unwrap_err();
         assert!(err.to_string().contains("not gzip"), "{err}");
     }
