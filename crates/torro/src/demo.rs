@@ -10,8 +10,7 @@ use anyhow::{Context, Result};
 use apache_avro::types::Value as AvroValue;
 use arrow_array::builder::{Int64Builder, ListBuilder, StringBuilder};
 use arrow_array::{
-    Array,
-    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray, StructArray,
+    Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray, StructArray,
     TimestampMicrosecondArray,
 };
 use arrow_schema::{DataType, Field, Fields, Schema, TimeUnit};
@@ -43,8 +42,12 @@ impl Rng {
     }
 }
 
-const FIRST: &[&str] = &["Ada", "Grace", "Alan", "Edsger", "Barbara", "Linus", "Margaret", "Ken", "Frances", "Dennis"];
-const LAST: &[&str] = &["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Torvalds", "Hamilton", "Thompson"];
+const FIRST: &[&str] = &[
+    "Ada", "Grace", "Alan", "Edsger", "Barbara", "Linus", "Margaret", "Ken", "Frances", "Dennis",
+];
+const LAST: &[&str] = &[
+    "Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Torvalds", "Hamilton", "Thompson",
+];
 const COUNTRIES: &[&str] = &["FR", "DE", "GB", "US", "NL", "ES", "IT", "SE"];
 const PRODUCTS: &[&str] = &["laptop", "monitor", "keyboard", "mouse", "dock", "headset", "webcam"];
 
@@ -60,12 +63,21 @@ fn date(rng: &mut Rng) -> String {
 }
 
 fn timestamp(rng: &mut Rng) -> String {
-    format!("{}T{:02}:{:02}:{:02}Z", date(rng), rng.range(0, 24), rng.range(0, 60), rng.range(0, 60))
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        date(rng),
+        rng.range(0, 24),
+        rng.range(0, 60),
+        rng.range(0, 60)
+    )
 }
 
 fn person(rng: &mut Rng) -> (String, String) {
     let (f, l) = (*rng.pick(FIRST), *rng.pick(LAST));
-    (format!("{f} {l}"), format!("{}.{}@example.com", f.to_lowercase(), l.to_lowercase()))
+    (
+        format!("{f} {l}"),
+        format!("{}.{}@example.com", f.to_lowercase(), l.to_lowercase()),
+    )
 }
 
 /// The fixed demo lake: every format Torro reads, nested and partitioned folders,
@@ -108,9 +120,13 @@ pub fn generate_demo(dir: &Path) -> Result<usize> {
 
     // Latin-1 bytes (é = 0xE9), as legacy exports are.
     let mut suppliers: Vec<u8> = b"supplier_id;name;city\n".to_vec();
-    for (i, (name, city)) in [("Société Générale", "Paris"), ("Café Noël", "Orléans"), ("Müller AG", "Köln")]
-        .iter()
-        .enumerate()
+    for (i, (name, city)) in [
+        ("Société Générale", "Paris"),
+        ("Café Noël", "Orléans"),
+        ("Müller AG", "Köln"),
+    ]
+    .iter()
+    .enumerate()
     {
         let line = format!("{};{name};{city}\n", i + 1);
         suppliers.extend(line.chars().map(|c| c as u32 as u8));
@@ -121,7 +137,9 @@ pub fn generate_demo(dir: &Path) -> Result<usize> {
         let mut events = String::new();
         for i in 0..100 {
             let (_, email) = person(&mut rng);
-            let items: Vec<String> = (0..rng.range(0, 4)).map(|_| format!("\"{}\"", rng.pick(PRODUCTS))).collect();
+            let items: Vec<String> = (0..rng.range(0, 4))
+                .map(|_| format!("\"{}\"", rng.pick(PRODUCTS)))
+                .collect();
             events.push_str(&format!(
                 "{{\"event_id\":{},\"event_type\":\"{}\",\"occurred_at\":\"2024-01-0{day}T10:{:02}:00Z\",\"user\":{{\"email\":\"{email}\",\"agent\":\"{}\"}},\"items\":[{}],\"value\":{}}}\n",
                 day * 1000 + i,
@@ -132,7 +150,10 @@ pub fn generate_demo(dir: &Path) -> Result<usize> {
                 if i % 7 == 0 { "null".to_string() } else { format!("{}.{}", rng.range(1, 500), rng.range(0, 10)) }
             ));
         }
-        put(&format!("raw/events/clickstream/2024-01-0{day}.ndjson"), events.into_bytes())?;
+        put(
+            &format!("raw/events/clickstream/2024-01-0{day}.ndjson"),
+            events.into_bytes(),
+        )?;
     }
 
     let sessions: Vec<serde_json::Value> = (0..50)
@@ -146,7 +167,10 @@ pub fn generate_demo(dir: &Path) -> Result<usize> {
         })
         .collect();
     put("raw/web/sessions.json", serde_json::to_vec_pretty(&sessions)?)?;
-    put("raw/web/README.txt", b"Exports from the web analytics tool, one file a day.\n".to_vec())?;
+    put(
+        "raw/web/README.txt",
+        b"Exports from the web analytics tool, one file a day.\n".to_vec(),
+    )?;
 
     let mut orders = String::from("order_id,customer_id,ordered_at,product,quantity,unit_price,currency\n");
     for id in 1..=300 {
@@ -167,12 +191,18 @@ pub fn generate_demo(dir: &Path) -> Result<usize> {
     put("staging/payments/payments.avro", payments_avro(&mut rng)?)?;
 
     for month in 1..=3 {
-        put(&format!("curated/sales/year=2024/month={month:02}/part-00000.parquet"), sales_parquet(&mut rng, 250)?)?;
+        put(
+            &format!("curated/sales/year=2024/month={month:02}/part-00000.parquet"),
+            sales_parquet(&mut rng, 250)?,
+        )?;
     }
     put("curated/products/products.parquet", products_parquet()?)?;
 
     // Deliberately broken, so the demo shows how a per-file error looks.
-    put("staging/orders/orders_truncated.parquet", b"PAR1 this file was cut off mid-upload".to_vec())?;
+    put(
+        "staging/orders/orders_truncated.parquet",
+        b"PAR1 this file was cut off mid-upload".to_vec(),
+    )?;
     Ok(files)
 }
 
@@ -194,16 +224,25 @@ fn payments_avro(rng: &mut Rng) -> Result<Vec<u8>> {
             ("payment_id".into(), AvroValue::Long(id)),
             ("order_id".into(), AvroValue::Long(rng.range(1, 301) as i64)),
             ("amount".into(), AvroValue::Double(rng.range(500, 90000) as f64 / 100.0)),
-            ("method".into(), AvroValue::Enum(method, ["CARD", "IBAN", "PAYPAL"][method as usize].into())),
+            (
+                "method".into(),
+                AvroValue::Enum(method, ["CARD", "IBAN", "PAYPAL"][method as usize].into()),
+            ),
             (
                 "iban".into(),
                 if method == 1 {
-                    AvroValue::Union(1, Box::new(AvroValue::String(format!("FR76 3000 6000 0112 3456 7890 {id:03}"))))
+                    AvroValue::Union(
+                        1,
+                        Box::new(AvroValue::String(format!("FR76 3000 6000 0112 3456 7890 {id:03}"))),
+                    )
                 } else {
                     AvroValue::Union(0, Box::new(AvroValue::Null))
                 },
             ),
-            ("paid_at".into(), AvroValue::TimestampMillis(1_704_067_200_000 + id * 3_600_000)),
+            (
+                "paid_at".into(),
+                AvroValue::TimestampMillis(1_704_067_200_000 + id * 3_600_000),
+            ),
         ]))?;
     }
     Ok(writer.into_inner()?)
@@ -221,7 +260,11 @@ fn sales_parquet(rng: &mut Rng, rows: usize) -> Result<Vec<u8>> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("sale_id", DataType::Int64, false),
         Field::new("customer_id", DataType::Int64, false),
-        Field::new("sold_at", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+        Field::new(
+            "sold_at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
         Field::new("sale_date", DataType::Date32, false),
         Field::new("product", DataType::Utf8, true),
         Field::new("amount", DataType::Float64, true),
@@ -229,16 +272,22 @@ fn sales_parquet(rng: &mut Rng, rows: usize) -> Result<Vec<u8>> {
     ]));
     let columns: Vec<ArrayRef> = vec![
         Arc::new(Int64Array::from_iter_values(0..rows as i64)),
-        Arc::new(Int64Array::from_iter_values((0..rows).map(|_| rng.range(1, 201) as i64))),
+        Arc::new(Int64Array::from_iter_values(
+            (0..rows).map(|_| rng.range(1, 201) as i64),
+        )),
         Arc::new(
             TimestampMicrosecondArray::from_iter_values(
                 (0..rows).map(|i| 1_704_067_200_000_000 + i as i64 * 60_000_000),
             )
             .with_timezone("UTC"),
         ),
-        Arc::new(Date32Array::from_iter_values((0..rows).map(|i| 19_723 + (i as i32 % 28)))),
+        Arc::new(Date32Array::from_iter_values(
+            (0..rows).map(|i| 19_723 + (i as i32 % 28)),
+        )),
         Arc::new(StringArray::from_iter((0..rows).map(|_| Some(*rng.pick(PRODUCTS))))),
-        Arc::new(Float64Array::from_iter((0..rows).map(|i| (i % 9 != 0).then(|| rng.range(100, 99_900) as f64 / 100.0)))),
+        Arc::new(Float64Array::from_iter(
+            (0..rows).map(|i| (i % 9 != 0).then(|| rng.range(100, 99_900) as f64 / 100.0)),
+        )),
         Arc::new(BooleanArray::from_iter((0..rows).map(|i| Some(i % 17 == 0)))),
     ];
     parquet_bytes(RecordBatch::try_new(schema, columns)?)
@@ -381,14 +430,22 @@ fn bench_parquet(rng: &mut Rng, rows: usize) -> Result<Vec<u8>> {
     let mut arrays: Vec<ArrayRef> = Vec::new();
     for (kind, name) in &cols {
         let (data_type, array): (DataType, ArrayRef) = match kind {
-            Kind::Id | Kind::Count => {
-                (DataType::Int64, Arc::new(Int64Array::from_iter_values((0..rows).map(|_| rng.range(0, 1000) as i64))))
-            }
+            Kind::Id | Kind::Count => (
+                DataType::Int64,
+                Arc::new(Int64Array::from_iter_values(
+                    (0..rows).map(|_| rng.range(0, 1000) as i64),
+                )),
+            ),
             Kind::Amount => (
                 DataType::Float64,
-                Arc::new(Float64Array::from_iter_values((0..rows).map(|_| rng.range(0, 1_000_000) as f64 / 100.0))),
+                Arc::new(Float64Array::from_iter_values(
+                    (0..rows).map(|_| rng.range(0, 1_000_000) as f64 / 100.0),
+                )),
             ),
-            Kind::Flag => (DataType::Boolean, Arc::new(BooleanArray::from_iter((0..rows).map(|i| Some(i % 3 == 0))))),
+            Kind::Flag => (
+                DataType::Boolean,
+                Arc::new(BooleanArray::from_iter((0..rows).map(|i| Some(i % 3 == 0)))),
+            ),
             _ => (
                 DataType::Utf8,
                 Arc::new(StringArray::from_iter_values((0..rows).map(|r| cell(rng, *kind, r)))),
@@ -434,7 +491,10 @@ mod tests {
         generate_bench(a.path(), 10, 7).unwrap();
         generate_bench(b.path(), 10, 7).unwrap();
         let file = "raw/domain_00/table_0000/part-000000.csv";
-        assert_eq!(fs::read(a.path().join(file)).unwrap(), fs::read(b.path().join(file)).unwrap());
+        assert_eq!(
+            fs::read(a.path().join(file)).unwrap(),
+            fs::read(b.path().join(file)).unwrap()
+        );
         let parquet = "raw/domain_02/table_0000/part-000002.parquet";
         assert_eq!(&fs::read(a.path().join(parquet)).unwrap()[..4], b"PAR1");
     }

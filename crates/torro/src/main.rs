@@ -180,9 +180,12 @@ fn init_logging() {
 }
 
 async fn open_store(db: &DatabaseArgs) -> Result<Arc<dyn CatalogStore>> {
-    let store = torro_catalog::connect(&db.database_url)
-        .await
-        .with_context(|| format!("cannot open the catalog at {}", torro_catalog::redact_url(&db.database_url)))?;
+    let store = torro_catalog::connect(&db.database_url).await.with_context(|| {
+        format!(
+            "cannot open the catalog at {}",
+            torro_catalog::redact_url(&db.database_url)
+        )
+    })?;
     store.migrate().await.context("cannot migrate the catalog")?;
     Ok(store)
 }
@@ -193,7 +196,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Scan(args) => scan(args).await,
         Command::Migrate(db) => {
             open_store(&db).await?;
-            println!("catalog at {} is up to date", torro_catalog::redact_url(&db.database_url));
+            println!(
+                "catalog at {} is up to date",
+                torro_catalog::redact_url(&db.database_url)
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Discoveries(DiscoveriesCommand::List(args)) => list(args).await,
@@ -239,9 +245,12 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         let run = engine.run_scan("demo", &progress::Reporter::stderr()).await?;
         eprintln!("demo: {}", output::scan_summary(&run));
     }
-    let listener = tokio::net::TcpListener::bind(&args.bind)
-        .await
-        .with_context(|| format!("cannot listen on {}; is another process using it? try --bind 127.0.0.1:0", args.bind))?;
+    let listener = tokio::net::TcpListener::bind(&args.bind).await.with_context(|| {
+        format!(
+            "cannot listen on {}; is another process using it? try --bind 127.0.0.1:0",
+            args.bind
+        )
+    })?;
     let addr = listener.local_addr()?;
     println!("Torro is serving on http://{addr} (API at http://{addr}/api/discovery, stop with Ctrl-C)");
     torro_server::serve(listener, torro_server::AppState::new(engine), shutdown_signal()).await?;
@@ -348,7 +357,10 @@ async fn list(args: ListArgs) -> Result<ExitCode> {
 async fn show(args: ShowArgs) -> Result<ExitCode> {
     let store = open_store(&args.db).await?;
     let Some(d) = store.get_discovery(args.id).await? else {
-        bail!("no catalog entry with id {}; list them with `torro discoveries list`", args.id);
+        bail!(
+            "no catalog entry with id {}; list them with `torro discoveries list`",
+            args.id
+        );
     };
     match args.format {
         Format::Json => output::print_json(&d)?,

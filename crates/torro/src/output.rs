@@ -46,7 +46,13 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
         cells
             .iter()
             .enumerate()
-            .map(|(i, c)| if i == last { c.to_string() } else { format!("{c:<w$}", w = widths[i]) })
+            .map(|(i, c)| {
+                if i == last {
+                    c.to_string()
+                } else {
+                    format!("{c:<w$}", w = widths[i])
+                }
+            })
             .collect::<Vec<_>>()
             .join("  ")
     };
@@ -74,7 +80,10 @@ pub fn print_discoveries(page: &Page<Discovery>) {
             ]
         })
         .collect();
-    println!("{}", table(&["ID", "FORMAT", "STATUS", "REVIEW", "COLUMNS", "BYTES", "PATH"], &rows));
+    println!(
+        "{}",
+        table(&["ID", "FORMAT", "STATUS", "REVIEW", "COLUMNS", "BYTES", "PATH"], &rows)
+    );
     println!(
         "page {} of {} ({} entries)",
         page.page + 1,
@@ -86,22 +95,41 @@ pub fn print_discoveries(page: &Page<Discovery>) {
 pub fn print_discovery(d: &Discovery) {
     println!("id:           {}", d.id);
     println!("urn:          {}", d.urn());
-    println!("format:       {}", d.format.map(|f| f.to_string()).unwrap_or_else(|| "-".into()));
+    println!(
+        "format:       {}",
+        d.format.map(|f| f.to_string()).unwrap_or_else(|| "-".into())
+    );
     println!("size:         {} bytes", d.size);
-    println!("rows:         {}", d.row_count.map(|n| n.to_string()).unwrap_or_else(|| "unknown".into()));
+    println!(
+        "rows:         {}",
+        d.row_count.map(|n| n.to_string()).unwrap_or_else(|| "unknown".into())
+    );
     println!("status:       {} (review: {})", d.status, d.approval_status);
-    println!("environment:  {} / {} / {}", d.labels.environment, d.labels.env_type, d.labels.data_source_type);
+    println!(
+        "environment:  {} / {} / {}",
+        d.labels.environment, d.labels.env_type, d.labels.data_source_type
+    );
     println!("first seen:   {}", d.first_seen);
     println!("last changed: {}", d.last_changed);
     if let Some(e) = &d.error {
         println!("error:        {e}");
     }
     if let Some(schema) = &d.schema {
-        println!("schema ({} columns, hash {}):", schema.fields.len(), d.schema_hash.as_deref().unwrap_or("-"));
+        println!(
+            "schema ({} columns, hash {}):",
+            schema.fields.len(),
+            d.schema_hash.as_deref().unwrap_or("-")
+        );
         let rows: Vec<Vec<String>> = schema
             .fields
             .iter()
-            .map(|f| vec![f.name.clone(), f.data_type.to_string(), if f.nullable { "null" } else { "not null" }.into()])
+            .map(|f| {
+                vec![
+                    f.name.clone(),
+                    f.data_type.to_string(),
+                    if f.nullable { "null" } else { "not null" }.into(),
+                ]
+            })
             .collect();
         for line in table(&["COLUMN", "TYPE", "NULLABLE"], &rows).lines() {
             println!("  {line}");
@@ -115,7 +143,10 @@ mod tests {
 
     #[test]
     fn tables_align_on_the_widest_cell() {
-        let t = table(&["A", "LONG"], &[vec!["wide-cell".into(), "x".into()], vec!["b".into(), "y".into()]]);
+        let t = table(
+            &["A", "LONG"],
+            &[vec!["wide-cell".into(), "x".into()], vec!["b".into(), "y".into()]],
+        );
         assert_eq!(t, "A          LONG\nwide-cell  x\nb          y");
     }
 }

@@ -16,11 +16,19 @@ pub struct Reporter {
 
 impl Reporter {
     pub fn stderr() -> Self {
-        Reporter { enabled: true, terminal: std::io::stderr().is_terminal(), last: Mutex::new(None) }
+        Reporter {
+            enabled: true,
+            terminal: std::io::stderr().is_terminal(),
+            last: Mutex::new(None),
+        }
     }
 
     pub fn quiet() -> Self {
-        Reporter { enabled: false, terminal: false, last: Mutex::new(None) }
+        Reporter {
+            enabled: false,
+            terminal: false,
+            last: Mutex::new(None),
+        }
     }
 
     /// Ends the in-place line so the next output starts on its own line.
@@ -36,7 +44,11 @@ impl ScanProgress for Reporter {
         if !self.enabled {
             return;
         }
-        let every = if self.terminal { Duration::from_millis(200) } else { Duration::from_secs(5) };
+        let every = if self.terminal {
+            Duration::from_millis(200)
+        } else {
+            Duration::from_secs(5)
+        };
         let mut last = self.last.lock().expect("progress lock");
         if last.is_some_and(|t| t.elapsed() < every) {
             return;
@@ -52,6 +64,10 @@ impl ScanProgress for Reporter {
             c.bytes_read / 1024
         );
         let mut err = std::io::stderr().lock();
-        let _ = if self.terminal { write!(err, "\r{text}\x1b[K") } else { writeln!(err, "{text}") };
+        let _ = if self.terminal {
+            write!(err, "\r{text}\x1b[K")
+        } else {
+            writeln!(err, "{text}")
+        };
     }
 }

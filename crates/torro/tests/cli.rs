@@ -1,0 +1,183 @@
+//! The real `torro` binary: its commands, output formats and exit codes, and
+//! `serve --demo` on a random loopback port answered over real HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+fn torro(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_torro"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("TORRO_DATABASE_URL")
+        .env("TORRO_LOG", "error")
+        .output()
+        .expect("run torro")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&output.stdout)))
+}
+
+/// Kills the server when the test ends, pass or fail.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn scan_list_show_with_json_output_and_exit_codes() {
+    let work = tempfile::tempdir().unwrap();
+    let lake = work.path().join("lake");
+    std::fs::create_dir_all(lake.join("raw")).unwrap();
+    std::fs::write(lake.join("raw/customers.csv"), "id,email\n1,a@x.io\n").unwrap();
+    std::fs::write(lake.join("raw/broken.parquet"), "not parquet").unwrap();
+
+    let out = torro(work.path(), &["scan", "lake", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = json(&out);
+    assert_eq!(report["scan"]["counts"]["new"], 1);
+    assert_eq!(report["scan"]["counts"]["failed"], 1);
+    assert!(
+        report["errors"][0]["message"].as_str().unwrap().contains("Parquet"),
+        "{report}"
+    );
+    assert!(
+        work.path().join("torro.db").exists(),
+        "the default catalog is ./torro.db"
+    );
+
+    // --strict turns per-file errors into exit code 3 (the broken file is unchanged, but
+    // its error is in the catalog, not re-reported, so touch it to make the scan read it again).
+    std::fs::write(lake.join("raw/broken.parquet"), "still not parquet").unwrap();
+    let strict = torro(work.path(), &["scan", "lake", "--strict"]);
+    assert_eq!(strict.status.code(), Some(3), "{}", text(&strict.stdout));
+    assert!(text(&strict.stdout).contains("1 failed"), "{}", text(&strict.stdout));
+
+    let list = torro(
+        work.path(),
+        &["discoveries", "list", "--format", "json", "--search", "email"],
+    );
+    assert!(list.status.success(), "{}", text(&list.stderr));
+    let page = json(&list);
+    assert_eq!(page["total"], 1);
+    let id = page["items"][0]["id"].as_i64().unwrap();
+
+    let show = torro(work.path(), &["discoveries", "show", &id.to_string()]);
+    assert!(text(&show.stdout).contains("email"), "{}", text(&show.stdout));
+    let table = torro(work.path(), &["discoveries", "list", "--status", "error"]);
+    assert!(
+        text(&table.stdout).contains("raw/broken.parquet"),
+        "{}",
+        text(&table.stdout)
+    );
+
+    let missing = torro(work.path(), &["discoveries", "show", "999"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        text(&missing.stderr).contains("no catalog entry with id 999"),
+        "{}",
+        text(&missing.stderr)
+    );
+    let bad_status = torro(work.path(), &["discoveries", "list", "--status", "done"]);
+    assert_eq!(bad_status.status.code(), Some(1));
+    assert!(
+        text(&bad_status.stderr).contains("expected active"),
+        "{}",
+        text(&bad_status.stderr)
+    );
+    let no_folder = torro(work.path(), &["scan", "nope"]);
+    assert_eq!(no_folder.status.code(), Some(1));
+    assert!(
+        text(&no_folder.stderr).contains("nope is not a folder"),
+        "{}",
+        text(&no_folder.stderr)
+    );
+    let usage = torro(work.path(), &["discoveries", "list", "--size", "1000"]);
+    assert_eq!(usage.status.code(), Some(2), "clap reports bad usage with 2");
+    let bad_db = torro(work.path(), &["migrate", "--database-url", "oracle://x"]);
+    assert_eq!(bad_db.status.code(), Some(1));
+    assert!(
+        text(&bad_db.stderr).contains("cannot open the catalog"),
+        "{}",
+        text(&bad_db.stderr)
+    );
+}
+
+#[test]
+fn serve_demo_prints_its_address_and_answers_over_http() {
+    let work = tempfile::tempdir().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_torro"))
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+        .current_dir(work.path())
+        .env_remove("TORRO_DATABASE_URL")
+        .env("TORRO_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut server = Server(child);
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        let get = |path: &str| {
+            let url = format!("{base}{path}");
+            let client = client.clone();
+            async move {
+                client
+                    .get(url)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(get("/health").await["status"], "ok");
+        let stats = get("/api/discovery/stats").await;
+        assert_eq!(stats["total"], 15, "{stats}");
+        assert_eq!(
+            stats["by_status"]["error"], 1,
+            "the demo's truncated Parquet file: {stats}"
+        );
+        for format in ["csv", "tsv", "json", "ndjson", "parquet", "avro"] {
+            assert!(
+                stats["by_format"][format].as_i64().unwrap_or(0) >= 1,
+                "{format}: {stats}"
+            );
+        }
+        let found = get("/api/discovery?search=iban").await;
+        assert_eq!(found["discoveries"][0]["name"], "payments.avro", "{found}");
+        let partitioned = get("/api/discovery?search=sales&size=100").await;
+        assert_eq!(partitioned["pagination"]["total"], 3, "{partitioned}");
+    });
+    assert!(
+        work.path()
+            .join("demo-lake/curated/sales/year=2024/month=01/part-00000.parquet")
+            .exists()
+    );
+    drop(server);
+}
