@@ -84,8 +84,7 @@ impl Window<'_> {
 pub(crate) fn grow_head(current_end: u64, file_size: u64) -> Option<ByteRange> {
     let end = current_end
         .saturating_mul(2)
-        .max(HEAD_BYTES)
-        .min(MAX_WINDOW)
+        .clamp(HEAD_BYTES, MAX_WINDOW)
         .min(file_size);
     (end > current_end).then_some(ByteRange { start: 0, end })
 }
