@@ -28,7 +28,10 @@ impl LocalSource {
     /// A source over the folder `root`, which must exist.
     pub fn new(root: &Path) -> Result<Self, SourceError> {
         let root = root.canonicalize().map_err(|e| {
-            SourceError::Config(format!("cannot open folder {}: {e}; check the path exists", root.display()))
+            SourceError::Config(format!(
+                "cannot open folder {}: {e}; check the path exists",
+                root.display()
+            ))
         })?;
         if !root.is_dir() {
             return Err(SourceError::Config(format!("{} is not a folder", root.display())));
@@ -40,7 +43,12 @@ impl LocalSource {
             account: host_name(),
             container: root.to_string_lossy().into_owned(),
         };
-        Ok(LocalSource { root, store: Arc::new(store), location, stats: SourceStats::default() })
+        Ok(LocalSource {
+            root,
+            store: Arc::new(store),
+            location,
+            stats: SourceStats::default(),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -65,11 +73,19 @@ impl ObjectSource for LocalSource {
     }
 
     fn list(&self, prefix: &str) -> BoxStream<'_, Result<ListEntry, SourceError>> {
-        self.stats.list_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.stats
+            .list_requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let prefix = prefix.trim_matches('/').to_string();
-        let start = if prefix.is_empty() { self.root.clone() } else { self.root.join(&prefix) };
+        let start = if prefix.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(&prefix)
+        };
         if !start.is_dir() {
-            let err = SourceError::NotFound { path: start.to_string_lossy().into_owned() };
+            let err = SourceError::NotFound {
+                path: start.to_string_lossy().into_owned(),
+            };
             return futures::stream::once(async move { Err(err) }).boxed();
         }
         let root = self.root.clone();
@@ -82,7 +98,10 @@ impl ObjectSource for LocalSource {
         let location = object_store::path::Path::from_iter(path.split('/'));
         let bytes = self.store.get_range(&location, range).await.map_err(|e| match e {
             object_store::Error::NotFound { .. } => SourceError::NotFound { path: path.to_string() },
-            other => SourceError::Io { path: path.to_string(), message: other.to_string() },
+            other => SourceError::Io {
+                path: path.to_string(),
+                message: other.to_string(),
+            },
         })?;
         self.stats.record_get(bytes.len());
         Ok(bytes)
@@ -92,8 +111,14 @@ impl ObjectSource for LocalSource {
         let root = self.root.clone();
         tokio::task::spawn_blocking(move || std::fs::read_dir(&root).map(|_| ()))
             .await
-            .map_err(|e| SourceError::Io { path: self.location.container.clone(), message: e.to_string() })?
-            .map_err(|e| SourceError::Io { path: self.location.container.clone(), message: e.to_string() })
+            .map_err(|e| SourceError::Io {
+                path: self.location.container.clone(),
+                message: e.to_string(),
+            })?
+            .map_err(|e| SourceError::Io {
+                path: self.location.container.clone(),
+                message: e.to_string(),
+            })
     }
 
     fn stats(&self) -> &SourceStats {
@@ -111,9 +136,12 @@ fn walk(root: &Path, start: &Path, tx: &tokio::sync::mpsc::Sender<Result<ListEnt
     let relative = |p: &Path| -> Result<String, String> {
         let rel = p.strip_prefix(root).unwrap_or(p);
         let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
-        parts
-            .map(|p| p.join("/"))
-            .ok_or_else(|| format!("{}: the name is not valid UTF-8; rename it to be cataloged", rel.display()))
+        parts.map(|p| p.join("/")).ok_or_else(|| {
+            format!(
+                "{}: the name is not valid UTF-8; rename it to be cataloged",
+                rel.display()
+            )
+        })
     };
     for entry in walkdir::WalkDir::new(start).min_depth(1).follow_links(true) {
         let item = match entry {
@@ -135,7 +163,10 @@ fn walk(root: &Path, start: &Path, tx: &tokio::sync::mpsc::Sender<Result<ListEnt
                         last_modified: meta.modified().ok().map(DateTime::<Utc>::from),
                         etag: None,
                     }),
-                    Err(e) => ListEntry::Skipped { path, message: e.to_string() },
+                    Err(e) => ListEntry::Skipped {
+                        path,
+                        message: e.to_string(),
+                    },
                 }
             }
             // Folders are walked; sockets, pipes and devices are not data files.
@@ -200,7 +231,10 @@ mod tests {
         let bytes = source.get_range("raw/sales/year=2024/a b.csv", 3..7).await.unwrap();
         assert_eq!(&bytes[..], b"name");
         assert_eq!(source.stats().bytes(), 4);
-        assert!(matches!(source.get_range("nope.csv", 0..1).await, Err(SourceError::NotFound { .. })));
+        assert!(matches!(
+            source.get_range("nope.csv", 0..1).await,
+            Err(SourceError::NotFound { .. })
+        ));
     }
 
     #[tokio::test]
@@ -217,8 +251,16 @@ mod tests {
         let paths: Vec<_> = objects.iter().map(|o| o.path.as_str()).collect();
         assert_eq!(paths, ["a/b/z.csv", "zz.csv"]);
         assert_eq!(skipped.len(), 2, "{skipped:?}");
-        assert!(skipped.iter().any(|(p, m)| p == "a/b/loop" && m.contains("loop")), "{skipped:?}");
-        assert!(skipped.iter().any(|(p, m)| p == "a/dangling.csv" && m.contains("broken")), "{skipped:?}");
+        assert!(
+            skipped.iter().any(|(p, m)| p == "a/b/loop" && m.contains("loop")),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped
+                .iter()
+                .any(|(p, m)| p == "a/dangling.csv" && m.contains("broken")),
+            "{skipped:?}"
+        );
     }
 
     #[tokio::test]

@@ -22,7 +22,10 @@ pub struct ObjectInfo {
 pub enum ListEntry {
     Object(ObjectInfo),
     /// This entry (and, for a folder, what is under it) could not be listed; the rest was.
-    Skipped { path: String, message: String },
+    Skipped {
+        path: String,
+        message: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -331,7 +331,10 @@ pub struct DiscoveryStats {
 pub fn fingerprint(size: i64, etag: Option<&str>, last_modified: Option<DateTime<Utc>>) -> String {
     match (etag, last_modified) {
         (Some(e), _) if !e.is_empty() => format!("{size}:{}", e.trim_matches('"')),
-        (_, Some(t)) => format!("{size}@{}", t.timestamp_nanos_opt().unwrap_or_else(|| t.timestamp_millis())),
+        (_, Some(t)) => format!(
+            "{size}@{}",
+            t.timestamp_nanos_opt().unwrap_or_else(|| t.timestamp_millis())
+        ),
         _ => format!("{size}"),
     }
 }
@@ -351,9 +354,19 @@ mod tests {
 
     #[test]
     fn total_pages_rounds_up() {
-        let p = Page::<()> { items: vec![], page: 0, size: 50, total: 101 };
+        let p = Page::<()> {
+            items: vec![],
+            page: 0,
+            size: 50,
+            total: 101,
+        };
         assert_eq!(p.total_pages(), 3);
-        let empty = Page::<()> { items: vec![], page: 0, size: 50, total: 0 };
+        let empty = Page::<()> {
+            items: vec![],
+            page: 0,
+            size: 50,
+            total: 0,
+        };
         assert_eq!(empty.total_pages(), 0);
     }
 }

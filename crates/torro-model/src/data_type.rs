@@ -58,7 +58,10 @@ pub enum DataType {
     Float16,
     Float32,
     Float64,
-    Decimal { precision: u8, scale: i8 },
+    Decimal {
+        precision: u8,
+        scale: i8,
+    },
     String,
     Binary,
     FixedBinary(u32),
@@ -66,7 +69,10 @@ pub enum DataType {
     Json,
     Date,
     Time(TimeUnit),
-    Timestamp { unit: TimeUnit, timezone: Option<String> },
+    Timestamp {
+        unit: TimeUnit,
+        timezone: Option<String>,
+    },
     Interval,
     List(Box<DataType>),
     Map(Box<DataType>, Box<DataType>),
@@ -117,7 +123,10 @@ impl fmt::Display for DataType {
             Date => f.write_str("date"),
             Time(unit) => write!(f, "time[{}]", unit.as_str()),
             Timestamp { unit, timezone: None } => write!(f, "timestamp[{}]", unit.as_str()),
-            Timestamp { unit, timezone: Some(tz) } => write!(f, "timestamp[{}, {tz}]", unit.as_str()),
+            Timestamp {
+                unit,
+                timezone: Some(tz),
+            } => write!(f, "timestamp[{}, {tz}]", unit.as_str()),
             Interval => f.write_str("interval"),
             List(item) => write!(f, "list<{item}>"),
             Map(k, v) => write!(f, "map<{k}, {v}>"),
@@ -324,11 +333,7 @@ impl Parser<'_> {
             "timestamp" => {
                 self.expect("[")?;
                 let unit = self.unit()?;
-                let timezone = if self.eat(",") {
-                    Some(self.until(&[']']))
-                } else {
-                    None
-                };
+                let timezone = if self.eat(",") { Some(self.until(&[']'])) } else { None };
                 self.expect("]")?;
                 Timestamp { unit, timezone }
             }
@@ -424,13 +429,22 @@ mod tests {
             Int64,
             UInt32,
             Float64,
-            Decimal { precision: 38, scale: -2 },
+            Decimal {
+                precision: 38,
+                scale: -2,
+            },
             String,
             FixedBinary(16),
             Date,
             Time(TimeUnit::Millisecond),
-            Timestamp { unit: TimeUnit::Microsecond, timezone: None },
-            Timestamp { unit: TimeUnit::Nanosecond, timezone: Some("Europe/Paris".into()) },
+            Timestamp {
+                unit: TimeUnit::Microsecond,
+                timezone: None,
+            },
+            Timestamp {
+                unit: TimeUnit::Nanosecond,
+                timezone: Some("Europe/Paris".into()),
+            },
             List(Box::new(List(Box::new(Int32)))),
             Map(Box::new(String), Box::new(Float32)),
             Struct(vec![
@@ -447,7 +461,15 @@ mod tests {
 
     #[test]
     fn bad_type_text_is_an_error_not_a_panic() {
-        for bad in ["", "int", "decimal(1", "list<", "struct<a int64>", "timestamp[xs]", "other(a"] {
+        for bad in [
+            "",
+            "int",
+            "decimal(1",
+            "list<",
+            "struct<a int64>",
+            "timestamp[xs]",
+            "other(a",
+        ] {
             assert!(bad.parse::<DataType>().is_err(), "{bad:?} parsed");
         }
     }

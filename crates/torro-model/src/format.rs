@@ -87,11 +87,17 @@ mod tests {
 
     #[test]
     fn file_names_map_to_formats() {
-        assert_eq!(FileFormat::from_file_name("a/b/Orders.CSV"), Some((FileFormat::Csv, false)));
+        assert_eq!(
+            FileFormat::from_file_name("a/b/Orders.CSV"),
+            Some((FileFormat::Csv, false))
+        );
         assert_eq!(FileFormat::from_file_name("x.csv.gz"), Some((FileFormat::Csv, true)));
         assert_eq!(FileFormat::from_file_name("x.tsv"), Some((FileFormat::Tsv, false)));
         assert_eq!(FileFormat::from_file_name("x.jsonl"), Some((FileFormat::Ndjson, false)));
-        assert_eq!(FileFormat::from_file_name("part-0.parquet"), Some((FileFormat::Parquet, false)));
+        assert_eq!(
+            FileFormat::from_file_name("part-0.parquet"),
+            Some((FileFormat::Parquet, false))
+        );
         assert_eq!(FileFormat::from_file_name("x.avro"), Some((FileFormat::Avro, false)));
         assert_eq!(FileFormat::from_file_name("x.parquet.gz"), None);
         assert_eq!(FileFormat::from_file_name("README"), None);

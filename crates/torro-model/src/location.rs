@@ -16,7 +16,12 @@ pub enum StorageType {
 }
 
 impl StorageType {
-    pub const ALL: [StorageType; 4] = [StorageType::Local, StorageType::S3, StorageType::AzureBlob, StorageType::Gcs];
+    pub const ALL: [StorageType; 4] = [
+        StorageType::Local,
+        StorageType::S3,
+        StorageType::AzureBlob,
+        StorageType::Gcs,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -94,7 +99,10 @@ pub fn split_path(path: &str) -> (String, String, String) {
     };
     let lower = name.to_ascii_lowercase();
     let ext = match lower.strip_suffix(".gz") {
-        Some(stem) => stem.rsplit_once('.').map(|(_, e)| format!("{e}.gz")).unwrap_or_else(|| "gz".into()),
+        Some(stem) => stem
+            .rsplit_once('.')
+            .map(|(_, e)| format!("{e}.gz"))
+            .unwrap_or_else(|| "gz".into()),
         None => lower.rsplit_once('.').map(|(_, e)| e.to_string()).unwrap_or_default(),
     };
     (folder, name, ext)
@@ -106,7 +114,11 @@ mod tests {
 
     #[test]
     fn urns_follow_openlineage_naming() {
-        let s3 = StorageLocation { storage_type: StorageType::S3, account: "".into(), container: "lake".into() };
+        let s3 = StorageLocation {
+            storage_type: StorageType::S3,
+            account: "".into(),
+            container: "lake".into(),
+        };
         assert_eq!(s3.urn("raw/a.csv"), "s3://lake/raw/a.csv");
         let az = StorageLocation {
             storage_type: StorageType::AzureBlob,

@@ -201,7 +201,11 @@ mod tests {
     use super::*;
 
     fn schema(cols: &[(&str, DataType, bool)]) -> Schema {
-        Schema::new(cols.iter().map(|(n, t, null)| Field::new(*n, t.clone(), *null)).collect())
+        Schema::new(
+            cols.iter()
+                .map(|(n, t, null)| Field::new(*n, t.clone(), *null))
+                .collect(),
+        )
     }
 
     #[test]
@@ -253,7 +257,14 @@ mod tests {
         let d = SchemaDiff::between(&old, &new);
         assert_eq!(d.added.iter().map(|f| &f.name).collect::<Vec<_>>(), ["added"]);
         assert_eq!(d.removed.iter().map(|f| &f.name).collect::<Vec<_>>(), ["gone"]);
-        assert_eq!(d.type_changed, vec![TypeChange { name: "id".into(), from: DataType::Int32, to: DataType::Int64 }]);
+        assert_eq!(
+            d.type_changed,
+            vec![TypeChange {
+                name: "id".into(),
+                from: DataType::Int32,
+                to: DataType::Int64
+            }]
+        );
         assert_eq!(d.nullability_changed.len(), 1);
         assert!(!d.reordered);
         assert_eq!(d.summary(), "+1 column, -1 column, 1 type change, 1 nullability change");
@@ -274,7 +285,11 @@ mod tests {
             ("id", DataType::Int64, false),
             (
                 "address",
-                DataType::List(Box::new(DataType::Struct(vec![Field::new("city", DataType::String, true)]))),
+                DataType::List(Box::new(DataType::Struct(vec![Field::new(
+                    "city",
+                    DataType::String,
+                    true,
+                )]))),
                 true,
             ),
         ]);
