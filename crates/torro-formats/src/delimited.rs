@@ -310,34 +310,16 @@ fn sniff_quote(text: &str, delimiter: u8) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn infer_str(format: FileFormat, text: &str) -> Inferred {
-        let window = Window {
-            offset: 0,
-            bytes: text.as_bytes(),
-        };
-        match infer(format, false, text.len() as u64, &window, &InferOptions::default()).unwrap() {
-            Outcome::Inferred(i) => i,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    fn types(i: &Inferred) -> Vec<String> {
-        i.schema
-            .fields
-            .iter()
-            .map(|f| format!("{}:{}{}", f.name, f.data_type, if f.nullable { "?" } else { "" }))
-            .collect()
-    }
+    use crate::test_util::{described, inferred};
 
     #[test]
     fn header_and_types() {
-        let i = infer_str(
+        let i = inferred(
             FileFormat::Csv,
             "id,price,when,ok,day,name\n1,12.50,2024-01-05T10:00:00Z,true,2024-01-05,a\n2,3.10,2024-01-06 11:00:00+01:00,FALSE,,b\n",
         );
         assert_eq!(
-            types(&i),
+            described(&i),
             [
                 "id:int64",
                 "price:decimal(4,2)",
@@ -354,26 +336,26 @@ mod tests {
 
     #[test]
     fn no_header_when_the_first_row_is_typed() {
-        let i = infer_str(FileFormat::Csv, "1;x\n2;y\n");
-        assert_eq!(types(&i), ["column_1:int64", "column_2:string"]);
+        let i = inferred(FileFormat::Csv, "1;x\n2;y\n");
+        assert_eq!(described(&i), ["column_1:int64", "column_2:string"]);
         assert_eq!(i.details["delimiter"], ";");
         assert_eq!(i.row_count, Some(2));
     }
 
     #[test]
     fn text_only_files_get_a_header_when_its_names_do_not_repeat() {
-        let i = infer_str(FileFormat::Csv, "name,city\nann,paris\nbob,rome\n");
-        assert_eq!(types(&i), ["name:string", "city:string"]);
-        let i = infer_str(FileFormat::Csv, "ann,paris\nbob,paris\nann,rome\n");
+        let i = inferred(FileFormat::Csv, "name,city\nann,paris\nbob,rome\n");
+        assert_eq!(described(&i), ["name:string", "city:string"]);
+        let i = inferred(FileFormat::Csv, "ann,paris\nbob,paris\nann,rome\n");
         assert_eq!(i.details["has_header"], false);
     }
 
     #[test]
     fn duplicate_and_empty_names_are_made_unique() {
-        let i = infer_str(FileFormat::Csv, "a,a,,b\n1,2,3,4,5\n");
+        let i = inferred(FileFormat::Csv, "a,a,,b\n1,2,3,4,5\n");
         // The empty header cell means no header: but with distinct names...
         assert_eq!(i.details["has_header"], false);
-        let i = infer_str(FileFormat::Csv, "a, a ,b\n1,2,3,4\n");
+        let i = inferred(FileFormat::Csv, "a, a ,b\n1,2,3,4\n");
         assert_eq!(i.details["has_header"], false, "trimmed duplicates are not distinct");
         assert_eq!(
             column_names(Some(&["a".into(), "a".into(), "".into(), "a_2".into()]), 5),
@@ -383,18 +365,18 @@ mod tests {
 
     #[test]
     fn only_empty_columns_are_null_typed() {
-        let i = infer_str(FileFormat::Csv, "a,b\n1,\n2,NULL\n");
-        assert_eq!(types(&i), ["a:int64", "b:null?"]);
+        let i = inferred(FileFormat::Csv, "a,b\n1,\n2,NULL\n");
+        assert_eq!(described(&i), ["a:int64", "b:null?"]);
     }
 
     #[test]
     fn tsv_pipes_and_single_quotes() {
-        let i = infer_str(FileFormat::Tsv, "a\tb\n1\t2\n");
-        assert_eq!(types(&i), ["a:int64", "b:int64"]);
-        let i = infer_str(FileFormat::Csv, "a|b\n'x|y'|2\n'z'|3\n");
+        let i = inferred(FileFormat::Tsv, "a\tb\n1\t2\n");
+        assert_eq!(described(&i), ["a:int64", "b:int64"]);
+        let i = inferred(FileFormat::Csv, "a|b\n'x|y'|2\n'z'|3\n");
         assert_eq!(i.details["delimiter"], "|");
         assert_eq!(i.details["quote"], "'");
-        assert_eq!(types(&i), ["a:string", "b:int64"]);
+        assert_eq!(described(&i), ["a:string", "b:int64"]);
     }
 
     #[test]
@@ -408,7 +390,7 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(types(&i), ["a:string", "b:int64"]);
+        assert_eq!(described(&i), ["a:string", "b:int64"]);
         assert_eq!(i.row_count, None);
         assert_eq!(i.details["sampled_rows"], 2);
         assert!(i.details["estimated_row_count"].as_u64().unwrap() > 2);

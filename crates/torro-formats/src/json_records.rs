@@ -491,29 +491,7 @@ impl<'de> Visitor<'de> for TypeSeed {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn infer_str(format: FileFormat, text: &str) -> Result<Outcome, FormatError> {
-        let window = Window {
-            offset: 0,
-            bytes: text.as_bytes(),
-        };
-        infer(format, false, text.len() as u64, &window, &InferOptions::default())
-    }
-
-    fn inferred(format: FileFormat, text: &str) -> Inferred {
-        match infer_str(format, text).unwrap() {
-            Outcome::Inferred(i) => i,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    fn described(i: &Inferred) -> Vec<String> {
-        i.schema
-            .fields
-            .iter()
-            .map(|f| format!("{}:{}{}", f.name, f.data_type, if f.nullable { "?" } else { "" }))
-            .collect()
-    }
+    use crate::test_util::{described, infer_text, inferred};
 
     #[test]
     fn arrays_of_records_widen_across_records() {
@@ -593,32 +571,32 @@ mod tests {
         let i = inferred(FileFormat::Json, "[]");
         assert_eq!((i.schema.fields.len(), i.row_count), (0, Some(0)));
         assert!(matches!(
-            infer_str(FileFormat::Json, "42"),
+            infer_text(FileFormat::Json, "42"),
             Err(FormatError::Invalid { .. })
         ));
         assert!(matches!(
-            infer_str(FileFormat::Json, "[1 2]"),
+            infer_text(FileFormat::Json, "[1 2]"),
             Err(FormatError::Invalid { .. })
         ));
         assert!(matches!(
-            infer_str(FileFormat::Ndjson, "{} ,"),
+            infer_text(FileFormat::Ndjson, "{} ,"),
             Err(FormatError::Invalid { .. })
         ));
         assert!(matches!(
-            infer_str(FileFormat::Json, "[1,,]"),
+            infer_text(FileFormat::Json, "[1,,]"),
             Err(FormatError::Invalid { .. })
         ));
-        let err = infer_str(FileFormat::Json, "[{\"a\": tru}]").unwrap_err();
+        let err = infer_text(FileFormat::Json, "[{\"a\": tru}]").unwrap_err();
         assert!(err.to_string().contains("record 1"), "{err}");
     }
 
     #[test]
     fn deep_nesting_is_an_error_not_a_stack_overflow() {
         let deep = format!("[{}{}]", "[".repeat(100_000), "]".repeat(100_000));
-        let err = infer_str(FileFormat::Json, &deep).unwrap_err();
+        let err = infer_text(FileFormat::Json, &deep).unwrap_err();
         assert!(err.to_string().contains("deeper than 64"), "{err}");
         let ok = format!("[{}1{}]", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
-        assert!(infer_str(FileFormat::Json, &ok).is_ok());
+        assert!(infer_text(FileFormat::Json, &ok).is_ok());
     }
 
     #[test]

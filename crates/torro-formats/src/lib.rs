@@ -16,6 +16,8 @@ mod json_records;
 mod parquet_footer;
 mod plan;
 mod scalar;
+#[cfg(test)]
+mod test_util;
 mod text;
 
 pub use plan::{ByteRange, HEAD_BYTES, InferOptions, Inferred, MAX_WINDOW, Outcome, Window, initial_read};
