@@ -1,6 +1,7 @@
 //! Torro's domain types. Every other crate speaks in these; none of them does I/O.
 
 pub mod catalog;
+pub mod connection;
 pub mod data_type;
 pub mod format;
 pub mod location;
@@ -8,6 +9,7 @@ pub mod schema;
 pub mod status;
 
 pub use catalog::*;
+pub use connection::{Connection, ConnectionInput, ConnectionSettings, ConnectorConfig, SECRET_KEYS};
 pub use data_type::{DataType, TimeUnit};
 pub use format::FileFormat;
 pub use location::{StorageLocation, StorageType, split_path};
