@@ -3,7 +3,9 @@
 //! work) S3, Azure Blob and GCS share all the code above this crate.
 
 mod local;
+mod open;
 mod source;
 
 pub use local::LocalSource;
+pub use open::open;
 pub use source::{ListEntry, ObjectInfo, ObjectSource, SourceError, SourceStats};
