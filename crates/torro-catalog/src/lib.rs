@@ -14,7 +14,7 @@ mod store;
 
 pub use connect::{DEFAULT_SQLITE_URL, connect, redact_url};
 pub use error::{CatalogError, Result};
-pub use store::{Backend, CatalogStore};
+pub use store::{Backend, CatalogStore, NewConnectionRow};
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -13,11 +13,13 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AssertSqlSafe, Database, Pool, SqlSafeStr};
-use torro_model::{ApprovalStatus, DiscoveryQuery, FileStatus, Observation, SortField, SortOrder, StorageLocation};
+use torro_model::{
+    ApprovalStatus, Connection, DiscoveryQuery, FileStatus, Observation, SortField, SortOrder, StorageLocation,
+};
 
 use crate::dialect::{Arg, Dialect};
 use crate::search::{query_terms, search_document};
-use crate::{CatalogError, Result};
+use crate::{CatalogError, NewConnectionRow, Result};
 
 pub(crate) struct SqlStore<DB: Database> {
     pool: Pool<DB>,
@@ -31,15 +33,22 @@ impl<DB: Database> SqlStore<DB> {
 
 /// The embedded migrations of one backend, as a sqlx migrator (which takes a database
 /// lock while it runs, so several processes may start at once).
-fn migrator(init_sql: &'static str) -> Migrator {
+fn migrator(files: &[(i64, &'static str, &'static str)]) -> Migrator {
     Migrator {
-        migrations: Cow::Owned(vec![Migration::new(
-            1,
-            Cow::Borrowed("init"),
-            MigrationType::Simple,
-            AssertSqlSafe(init_sql).into_sql_str(),
-            false,
-        )]),
+        migrations: Cow::Owned(
+            files
+                .iter()
+                .map(|(version, name, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(*name),
+                        MigrationType::Simple,
+                        AssertSqlSafe(*sql).into_sql_str(),
+                        false,
+                    )
+                })
+                .collect(),
+        ),
         ..Migrator::DEFAULT
     }
 }
@@ -124,6 +133,9 @@ fn discovery_filter<DB: Dialect>(q: &DiscoveryQuery) -> (String, Vec<Arg>, Strin
     }
     if let Some(s) = q.storage_type {
         eq("storage_type", s.as_str().into(), &mut conds, &mut args);
+    }
+    if let Some(s) = &q.source_name {
+        eq("source_name", s.clone(), &mut conds, &mut args);
     }
     if let Some(search) = &q.search {
         let terms = query_terms(search);
@@ -211,12 +223,68 @@ fn action_of(to: ApprovalStatus) -> &'static str {
     }
 }
 
+const CONNECTION_COLUMNS: &str = "id, name, connector_type, connection_type, config_json, secret_names, status, \
+     schedule, environment, env_type, data_source_type, tags, created_at, updated_at, last_tested_at, last_test_error";
+
+/// A connection as its audit rows show it: every setting, secret names, no secret values.
+fn connection_audit(c: &Connection) -> serde_json::Value {
+    json!({
+        "name": c.name,
+        "connector_type": c.connector_type.as_str(),
+        "connection_type": c.connection_type,
+        "config": c.config,
+        "secret_names": c.secret_names,
+        "status": c.status,
+        "schedule": c.schedule,
+        "environment": c.labels.environment,
+        "env_type": c.labels.env_type,
+        "data_source_type": c.labels.data_source_type,
+        "tags": c.labels.tags,
+    })
+}
+
+/// The bound values of a connection row, in `CONNECTION_WRITE_COLUMNS` order.
+fn connection_args(row: &NewConnectionRow) -> Result<Vec<Arg>> {
+    let mut names = row.secret_names.clone();
+    names.sort();
+    names.dedup();
+    Ok(vec![
+        Arg::Str(row.name.clone()),
+        Arg::Str(row.connector_type.as_str().into()),
+        Arg::Str(row.connection_type.clone()),
+        Arg::Str(serde_json::to_string(&row.config).map_err(|e| corrupt("config", e))?),
+        Arg::Str(serde_json::to_string(&names).map_err(|e| corrupt("secret_names", e))?),
+        Arg::OptStr(row.secrets_ciphertext.clone()),
+        Arg::Str(row.status.clone()),
+        Arg::OptStr(row.schedule.clone()),
+        Arg::Str(row.labels.environment.clone()),
+        Arg::Str(row.labels.env_type.clone()),
+        Arg::Str(row.labels.data_source_type.clone()),
+        Arg::Str(serde_json::to_string(&row.labels.tags).map_err(|e| corrupt("tags", e))?),
+    ])
+}
+
+const CONNECTION_WRITE_COLUMNS: [&str; 12] = [
+    "name",
+    "connector_type",
+    "connection_type",
+    "config_json",
+    "secret_names",
+    "secrets_ciphertext",
+    "status",
+    "schedule",
+    "environment",
+    "env_type",
+    "data_source_type",
+    "tags",
+];
+
 fn now() -> DateTime<Utc> {
     crate::dialect::truncate_micros(Utc::now())
 }
 
 macro_rules! impl_catalog_store {
-    ($db:ty, $migrations:literal) => {
+    ($db:ty, $dir:literal) => {
         impl SqlStore<$db> {
             fn query(sql: &str, args: Vec<Arg>) -> sqlx::query::Query<'static, $db, <$db as Database>::Arguments> {
                 let mut q = sqlx::query(AssertSqlSafe(<$db as Dialect>::sql(sql)));
@@ -318,6 +386,74 @@ macro_rules! impl_catalog_store {
                     message: row.try_get("message")?,
                     error_count: row.try_get("error_count")?,
                 })
+            }
+
+            fn connection(row: &<$db as Database>::Row) -> Result<Connection> {
+                use sqlx::Row;
+                let s = |c: &str| -> Result<String> { Ok(row.try_get::<String, _>(c)?) };
+                let name = s("name")?;
+                Ok(Connection {
+                    id: row.try_get("id")?,
+                    connector_type: parse("connector_type", &s("connector_type")?)?,
+                    connection_type: s("connection_type")?,
+                    config: serde_json::from_str(&s("config_json")?).map_err(|e| corrupt("config_json", e))?,
+                    secret_names: serde_json::from_str(&s("secret_names")?).map_err(|e| corrupt("secret_names", e))?,
+                    status: s("status")?,
+                    schedule: row.try_get("schedule")?,
+                    labels: torro_model::SourceLabels {
+                        source_name: name.clone(),
+                        environment: s("environment")?,
+                        env_type: s("env_type")?,
+                        data_source_type: s("data_source_type")?,
+                        tags: serde_json::from_str(&s("tags")?).map_err(|e| corrupt("tags", e))?,
+                    },
+                    name,
+                    created_at: Self::ts(row, "created_at")?,
+                    updated_at: Self::ts(row, "updated_at")?,
+                    last_tested_at: Self::opt_ts(row, "last_tested_at")?,
+                    last_test_error: row.try_get("last_test_error")?,
+                })
+            }
+
+            /// Connection `id` read through `conn` (inside a transaction: locked for update).
+            async fn connection_in(
+                conn: &mut <$db as Database>::Connection,
+                id: i64,
+                lock: bool,
+            ) -> Result<Option<Connection>> {
+                let lock = if lock { <$db as Dialect>::FOR_UPDATE } else { "" };
+                let row = Self::query(&format!("SELECT {CONNECTION_COLUMNS} FROM connections WHERE id = ?{lock}"), vec![Arg::I64(id)])
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                row.as_ref().map(Self::connection).transpose()
+            }
+
+            async fn audit_connection(
+                conn: &mut <$db as Database>::Connection,
+                id: i64,
+                action: &str,
+                actor: &str,
+                before: Option<&Connection>,
+                after: Option<&Connection>,
+            ) -> Result<()> {
+                Self::query(
+                    "INSERT INTO audit_log (entity_type, entity_id, action, actor, role, at, before_json, after_json, comment) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    vec![
+                        Arg::Str("connection".into()),
+                        Arg::I64(id),
+                        Arg::Str(action.into()),
+                        Arg::Str(actor.into()),
+                        Arg::OptStr(None),
+                        Arg::Ts(now()),
+                        Arg::OptStr(before.map(|c| connection_audit(c).to_string())),
+                        Arg::OptStr(after.map(|c| connection_audit(c).to_string())),
+                        Arg::OptStr(None),
+                    ],
+                )
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
             }
 
             /// Runs an INSERT and returns the new row's id (RETURNING, or LAST_INSERT_ID()).
@@ -525,7 +661,10 @@ macro_rules! impl_catalog_store {
             }
 
             async fn migrate(&self) -> Result<()> {
-                let migrator = migrator(include_str!($migrations));
+                let migrator = migrator(&[
+                    (1, "init", include_str!(concat!("../migrations/", $dir, "/0001_init.sql"))),
+                    (2, "connections", include_str!(concat!("../migrations/", $dir, "/0002_connections.sql"))),
+                ]);
                 // PostgreSQL and MySQL: sqlx takes an advisory lock, so concurrent starts queue up.
                 // SQLite has no such lock: two processes may race to record the same version and
                 // one fails. Its migrations are idempotent (IF NOT EXISTS), so it simply retries.
@@ -958,10 +1097,105 @@ macro_rules! impl_catalog_store {
                 }
                 Ok(out)
             }
+
+            async fn create_connection(&self, row: &NewConnectionRow, actor: &str) -> Result<Connection> {
+                let at = now();
+                let mut args = connection_args(row)?;
+                args.extend([Arg::Ts(at), Arg::Ts(at)]);
+                let sql = format!(
+                    "INSERT INTO connections ({}, created_at, updated_at) VALUES ({})",
+                    CONNECTION_WRITE_COLUMNS.join(", "),
+                    placeholders(CONNECTION_WRITE_COLUMNS.len() + 2)
+                );
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                let id = Self::insert_id(&mut *tx, &sql, args)
+                    .await
+                    .map_err(|e| map_unique(e, || format!("connection {:?}", row.name)))?;
+                let created = Self::connection_in(&mut *tx, id, false)
+                    .await?
+                    .ok_or_else(|| CatalogError::NotFound(format!("connection {id}")))?;
+                Self::audit_connection(&mut *tx, id, "create", actor, None, Some(&created)).await?;
+                tx.commit().await?;
+                Ok(created)
+            }
+
+            async fn update_connection(&self, id: i64, row: &NewConnectionRow, actor: &str) -> Result<Connection> {
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                let before = Self::connection_in(&mut *tx, id, true)
+                    .await?
+                    .ok_or_else(|| CatalogError::NotFound(format!("connection {id}")))?;
+                let mut args = connection_args(row)?;
+                args.extend([Arg::Ts(now().max(before.created_at)), Arg::I64(id)]);
+                let sets: Vec<String> = CONNECTION_WRITE_COLUMNS.iter().map(|c| format!("{c} = ?")).collect();
+                Self::query(&format!("UPDATE connections SET {}, updated_at = ? WHERE id = ?", sets.join(", ")), args)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| map_unique(e, || format!("connection {:?}", row.name)))?;
+                let after = Self::connection_in(&mut *tx, id, false)
+                    .await?
+                    .ok_or_else(|| CatalogError::NotFound(format!("connection {id}")))?;
+                Self::audit_connection(&mut *tx, id, "update", actor, Some(&before), Some(&after)).await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            async fn get_connection(&self, id: i64) -> Result<Option<Connection>> {
+                let mut conn = self.pool.acquire().await?;
+                Self::connection_in(&mut *conn, id, false).await
+            }
+
+            async fn get_connection_by_name(&self, name: &str) -> Result<Option<Connection>> {
+                let row = Self::query(&format!("SELECT {CONNECTION_COLUMNS} FROM connections WHERE name = ?"), vec![Arg::Str(name.into())])
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::connection).transpose()
+            }
+
+            async fn list_connections(&self) -> Result<Vec<Connection>> {
+                let rows = Self::query(&format!("SELECT {CONNECTION_COLUMNS} FROM connections ORDER BY name ASC, id ASC"), vec![])
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(Self::connection).collect()
+            }
+
+            async fn delete_connection(&self, id: i64, actor: &str) -> Result<()> {
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                let before = Self::connection_in(&mut *tx, id, true)
+                    .await?
+                    .ok_or_else(|| CatalogError::NotFound(format!("connection {id}")))?;
+                Self::query("DELETE FROM connections WHERE id = ?", vec![Arg::I64(id)])
+                    .execute(&mut *tx)
+                    .await?;
+                Self::audit_connection(&mut *tx, id, "delete", actor, Some(&before), None).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn record_connection_test(&self, id: i64, at: DateTime<Utc>, error: Option<&str>) -> Result<Connection> {
+                let res = Self::query(
+                    "UPDATE connections SET last_tested_at = ?, last_test_error = ? WHERE id = ?",
+                    vec![Arg::Ts(at), Arg::OptStr(error.map(str::to_string)), Arg::I64(id)],
+                )
+                .execute(&self.pool)
+                .await?;
+                if res.rows_affected() == 0 {
+                    return Err(CatalogError::NotFound(format!("connection {id}")));
+                }
+                self.get_connection(id).await?.ok_or_else(|| CatalogError::NotFound(format!("connection {id}")))
+            }
+
+            async fn connection_secrets(&self, id: i64) -> Result<Option<String>> {
+                use sqlx::Row;
+                let row = Self::query("SELECT secrets_ciphertext FROM connections WHERE id = ?", vec![Arg::I64(id)])
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or_else(|| CatalogError::NotFound(format!("connection {id}")))?;
+                Ok(row.try_get::<Option<String>, _>("secrets_ciphertext")?)
+            }
         }
     };
 }
 
-impl_catalog_store!(sqlx::Sqlite, "../migrations/sqlite/0001_init.sql");
-impl_catalog_store!(sqlx::Postgres, "../migrations/postgres/0001_init.sql");
-impl_catalog_store!(sqlx::MySql, "../migrations/mysql/0001_init.sql");
+impl_catalog_store!(sqlx::Sqlite, "sqlite");
+impl_catalog_store!(sqlx::Postgres, "postgres");
+impl_catalog_store!(sqlx::MySql, "mysql");

@@ -1,7 +1,9 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use torro_model::{
-    AuditEntry, Discovery, DiscoveryQuery, DiscoveryStats, KnownObject, NewScanError, NewScanRun, Observation, Page,
-    ScanCounts, ScanError, ScanRun, ScanStatus, SchemaVersion, StatusChange, StorageLocation, UpsertResult,
+    AuditEntry, Connection, ConnectionSettings, Discovery, DiscoveryQuery, DiscoveryStats, KnownObject, NewScanError,
+    NewScanRun, Observation, Page, ScanCounts, ScanError, ScanRun, ScanStatus, SchemaVersion, SourceLabels,
+    StatusChange, StorageLocation, StorageType, UpsertResult,
 };
 
 use crate::Result;
@@ -13,11 +15,32 @@ pub enum Backend {
     MySql,
 }
 
+/// What the store writes for a connection on create and update: everything but the
+/// secrets' plain text. The engine encrypts the secrets; the store keeps the ciphertext
+/// opaque and shows only `secret_names`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewConnectionRow {
+    pub name: String,
+    pub connector_type: StorageType,
+    pub connection_type: String,
+    pub config: ConnectionSettings,
+    /// Names of the secrets inside `secrets_ciphertext`, sorted.
+    pub secret_names: Vec<String>,
+    /// `None` when the connection has no secrets.
+    pub secrets_ciphertext: Option<String>,
+    /// "active" or "disabled".
+    pub status: String,
+    pub schedule: Option<String>,
+    /// `source_name` is ignored: a connection's discoveries carry its `name`.
+    pub labels: SourceLabels,
+}
+
 /// Everything Torro keeps. Object-safe: held as `Arc<dyn CatalogStore>`.
 ///
 /// Rules every implementation keeps (DESIGN.md section 5): upserts are idempotent on
 /// (storage type, account, container, path); schema versions are append-only; each
-/// user-visible mutation writes its audit row in the same transaction; nothing is hard-deleted.
+/// user-visible mutation writes its audit row in the same transaction; discoveries are never
+/// hard-deleted (a deleted connection's row is removed; its audit rows keep its history).
 #[async_trait]
 pub trait CatalogStore: Send + Sync + 'static {
     fn backend(&self) -> Backend;
@@ -67,6 +90,29 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// Checks the transition (Conflict when not allowed, NotFound when no such record),
     /// updates the record and writes an audit row, in one transaction.
     async fn change_status(&self, id: i64, change: &StatusChange) -> Result<Discovery>;
-    /// Newest first.
+    /// Newest first. Entity types: "discovery", "connection".
     async fn audit_log(&self, entity_type: &str, entity_id: i64) -> Result<Vec<AuditEntry>>;
+
+    // ---- managed connections ----
+    /// Inserts a connection and its "create" audit row (actor `actor`; before null, after
+    /// the connection with secret names only) in one transaction.
+    /// AlreadyExists when the name is taken.
+    async fn create_connection(&self, row: &NewConnectionRow, actor: &str) -> Result<Connection>;
+    /// Replaces every field of connection `id` but `created_at` and the last test, with an
+    /// "update" audit row (before/after without secret values) in the same transaction.
+    /// NotFound when there is no such connection; AlreadyExists when renamed onto a taken name.
+    async fn update_connection(&self, id: i64, row: &NewConnectionRow, actor: &str) -> Result<Connection>;
+    async fn get_connection(&self, id: i64) -> Result<Option<Connection>>;
+    async fn get_connection_by_name(&self, name: &str) -> Result<Option<Connection>>;
+    /// By name.
+    async fn list_connections(&self) -> Result<Vec<Connection>>;
+    /// Removes the connection (and its ciphertext) with a "delete" audit row keeping the
+    /// last state without secret values. NotFound when there is no such connection.
+    async fn delete_connection(&self, id: i64, actor: &str) -> Result<()>;
+    /// Records a connection test's time and error (`None` = it passed). Not audited: it
+    /// changes no setting. NotFound when there is no such connection.
+    async fn record_connection_test(&self, id: i64, at: DateTime<Utc>, error: Option<&str>) -> Result<Connection>;
+    /// The stored secrets ciphertext of connection `id`, `None` when it has no secrets.
+    /// NotFound when there is no such connection. Only the engine decrypts it.
+    async fn connection_secrets(&self, id: i64) -> Result<Option<String>>;
 }

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
-use torro_catalog::{CatalogError, CatalogStore};
+use torro_catalog::{CatalogError, CatalogStore, NewConnectionRow};
 use torro_model::{
-    ApprovalStatus, DataType, DiscoveryQuery, Field, FileFormat, FileStatus, NewScanError, NewScanRun, Observation,
-    ScanCounts, ScanErrorKind, ScanStatus, Schema, SortField, SortOrder, SourceLabels, StatusChange, StorageLocation,
-    StorageType, UpsertOutcome,
+    ApprovalStatus, ConnectionSettings, DataType, DiscoveryQuery, Field, FileFormat, FileStatus, NewScanError,
+    NewScanRun, Observation, ScanCounts, ScanErrorKind, ScanStatus, Schema, SortField, SortOrder, SourceLabels,
+    StatusChange, StorageLocation, StorageType, UpsertOutcome,
 };
 
 type Store = Arc<dyn CatalogStore>;
@@ -51,7 +51,13 @@ store_suite!(
     stats_group_counts,
     review_workflow_writes_audit_rows,
     review_errors,
-    scan_run_lifecycle
+    scan_run_lifecycle,
+    connections_create_get_list,
+    connection_names_are_unique,
+    connection_update_keeps_created_at_and_test_results,
+    connection_delete_then_not_found,
+    connection_audit_rows_name_secrets_without_values,
+    discoveries_filter_by_source_name
 );
 
 /// Several processes starting at once on one fresh database all migrate without error
@@ -1017,4 +1023,239 @@ async fn scan_run_lifecycle(store: Store) {
     assert_eq!(runs.total, 2);
     assert_eq!(store.list_scan_runs(1, 1).await.unwrap().items[0].id, run.id);
     assert_eq!(store.get_scan_run(run.id + 99).await.unwrap(), None);
+}
+
+// ---------- managed connections ----------
+
+/// What the engine would write: a ciphertext standing in for encrypted secrets.
+fn connection_row(name: &str) -> NewConnectionRow {
+    NewConnectionRow {
+        name: name.into(),
+        connector_type: StorageType::AzureBlob,
+        connection_type: "account_key".into(),
+        config: ConnectionSettings {
+            account: Some("acct1".into()),
+            containers: vec!["raw".into(), "curated".into()],
+            folders: vec!["sales/".into()],
+            file_extensions: vec!["csv".into()],
+            options: [("use_emulator".to_string(), "true".to_string())].into(),
+            ..ConnectionSettings::default()
+        },
+        secret_names: vec!["account_key".into()],
+        secrets_ciphertext: Some("v1:OPAQUE-CIPHERTEXT".into()),
+        status: "active".into(),
+        schedule: Some("0 2 * * *".into()),
+        labels: SourceLabels {
+            source_name: String::new(),
+            environment: "production".into(),
+            env_type: "prod".into(),
+            data_source_type: "finance".into(),
+            tags: vec!["pii".into()],
+        },
+    }
+}
+
+async fn connections_create_get_list(store: Store) {
+    let before = Utc::now() - Duration::seconds(1);
+    let row = connection_row("finance-lake");
+    let c = store.create_connection(&row, "alice").await.unwrap();
+    assert!(c.id > 0);
+    assert_eq!(c.name, "finance-lake");
+    assert_eq!(c.connector_type, StorageType::AzureBlob);
+    assert_eq!(c.connection_type, "account_key");
+    assert_eq!(c.config, row.config);
+    assert_eq!(c.secret_names, ["account_key"]);
+    assert_eq!(
+        (c.status.as_str(), c.schedule.as_deref()),
+        ("active", Some("0 2 * * *"))
+    );
+    assert_eq!(
+        c.labels.source_name, "finance-lake",
+        "a connection's discoveries carry its name"
+    );
+    assert_eq!(c.labels.environment, "production");
+    assert_eq!(c.labels.tags, ["pii"]);
+    assert!(c.created_at >= before && c.created_at == c.updated_at);
+    assert_eq!((c.last_tested_at, c.last_test_error.clone()), (None, None));
+
+    assert_eq!(store.get_connection(c.id).await.unwrap(), Some(c.clone()));
+    assert_eq!(
+        store.get_connection_by_name("finance-lake").await.unwrap(),
+        Some(c.clone())
+    );
+    assert_eq!(store.get_connection_by_name("nope").await.unwrap(), None);
+    assert_eq!(store.get_connection(c.id + 100).await.unwrap(), None);
+    assert_eq!(
+        store.connection_secrets(c.id).await.unwrap().as_deref(),
+        Some("v1:OPAQUE-CIPHERTEXT")
+    );
+
+    let mut plain = connection_row("a-local");
+    plain.connector_type = StorageType::Local;
+    plain.secret_names = vec![];
+    plain.secrets_ciphertext = None;
+    plain.schedule = None;
+    let p = store.create_connection(&plain, "bob").await.unwrap();
+    assert_eq!(store.connection_secrets(p.id).await.unwrap(), None);
+    assert!(p.secret_names.is_empty());
+    let names: Vec<String> = store
+        .list_connections()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(names, ["a-local", "finance-lake"], "by name");
+    assert!(matches!(
+        store.connection_secrets(p.id + 100).await,
+        Err(CatalogError::NotFound(_))
+    ));
+}
+
+async fn connection_names_are_unique(store: Store) {
+    store.create_connection(&connection_row("lake"), "alice").await.unwrap();
+    let err = store
+        .create_connection(&connection_row("lake"), "alice")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CatalogError::AlreadyExists(_)), "{err:?}");
+    assert!(err.to_string().contains("lake"), "{err}");
+    assert_eq!(store.list_connections().await.unwrap().len(), 1);
+
+    // Renaming onto a taken name is refused too, and changes nothing.
+    let other = store
+        .create_connection(&connection_row("other"), "alice")
+        .await
+        .unwrap();
+    let err = store
+        .update_connection(other.id, &connection_row("lake"), "alice")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CatalogError::AlreadyExists(_)), "{err:?}");
+    assert_eq!(store.get_connection(other.id).await.unwrap(), Some(other.clone()));
+    assert_eq!(
+        store.audit_log("connection", other.id).await.unwrap().len(),
+        1,
+        "no audit row for a refused update"
+    );
+}
+
+async fn connection_update_keeps_created_at_and_test_results(store: Store) {
+    let c = store.create_connection(&connection_row("lake"), "alice").await.unwrap();
+    let tested_at = t(5, 123_456_789);
+    let tested = store
+        .record_connection_test(c.id, tested_at, Some("container raw: 403 forbidden"))
+        .await
+        .unwrap();
+    assert_eq!(tested.last_tested_at, Some(micros(tested_at)));
+    assert_eq!(tested.last_test_error.as_deref(), Some("container raw: 403 forbidden"));
+    assert_eq!(tested.updated_at, c.updated_at, "a test changes no setting");
+
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let mut row = connection_row("lake-renamed");
+    row.config.containers = vec!["only".into()];
+    row.secret_names = vec![];
+    row.secrets_ciphertext = None;
+    row.status = "disabled".into();
+    row.schedule = None;
+    row.labels.tags = vec![];
+    let u = store.update_connection(c.id, &row, "bob").await.unwrap();
+    assert_eq!(u.id, c.id);
+    assert_eq!(u.created_at, c.created_at);
+    assert!(u.updated_at > c.updated_at, "{} > {}", u.updated_at, c.updated_at);
+    assert_eq!(u.name, "lake-renamed");
+    assert_eq!(u.labels.source_name, "lake-renamed");
+    assert_eq!(u.config.containers, ["only"]);
+    assert!(u.secret_names.is_empty());
+    assert_eq!((u.status.as_str(), u.schedule.clone()), ("disabled", None));
+    assert_eq!(u.last_tested_at, Some(micros(tested_at)), "the last test is kept");
+    assert_eq!(store.connection_secrets(c.id).await.unwrap(), None);
+    assert_eq!(store.get_connection(c.id).await.unwrap(), Some(u.clone()));
+
+    let passed = store.record_connection_test(c.id, t(9, 0), None).await.unwrap();
+    assert_eq!(passed.last_test_error, None);
+
+    assert!(matches!(
+        store.update_connection(c.id + 100, &row, "bob").await,
+        Err(CatalogError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.record_connection_test(c.id + 100, t(9, 0), None).await,
+        Err(CatalogError::NotFound(_))
+    ));
+}
+
+async fn connection_delete_then_not_found(store: Store) {
+    let c = store.create_connection(&connection_row("lake"), "alice").await.unwrap();
+    store.delete_connection(c.id, "carol").await.unwrap();
+    assert_eq!(store.get_connection(c.id).await.unwrap(), None);
+    assert_eq!(store.get_connection_by_name("lake").await.unwrap(), None);
+    assert!(store.list_connections().await.unwrap().is_empty());
+    assert!(matches!(
+        store.delete_connection(c.id, "carol").await,
+        Err(CatalogError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.connection_secrets(c.id).await,
+        Err(CatalogError::NotFound(_))
+    ));
+    // The name is free again.
+    let again = store.create_connection(&connection_row("lake"), "alice").await.unwrap();
+    assert_ne!(again.id, c.id);
+}
+
+async fn connection_audit_rows_name_secrets_without_values(store: Store) {
+    let c = store.create_connection(&connection_row("lake"), "alice").await.unwrap();
+    let mut row = connection_row("lake");
+    row.secret_names = vec!["account_key".into(), "sas_token".into()];
+    row.secrets_ciphertext = Some("v1:OTHER-CIPHERTEXT".into());
+    row.labels.environment = "staging".into();
+    store.update_connection(c.id, &row, "bob").await.unwrap();
+    store.delete_connection(c.id, "carol").await.unwrap();
+
+    let log = store.audit_log("connection", c.id).await.unwrap();
+    let actions: Vec<(&str, &str)> = log.iter().map(|e| (e.action.as_str(), e.actor.as_str())).collect();
+    assert_eq!(
+        actions,
+        [("delete", "carol"), ("update", "bob"), ("create", "alice")],
+        "newest first"
+    );
+    let (delete, update, create) = (&log[0], &log[1], &log[2]);
+    assert!(log.iter().all(|e| e.entity_type == "connection" && e.entity_id == c.id));
+    assert_eq!(create.before, None);
+    let after = create.after.as_ref().unwrap();
+    assert_eq!(after["name"], "lake");
+    assert_eq!(after["connector_type"], "azure_blob");
+    assert_eq!(after["config"]["account"], "acct1");
+    assert_eq!(after["secret_names"], json!(["account_key"]));
+    assert_eq!(after["environment"], "production");
+    assert_eq!(update.before.as_ref().unwrap()["environment"], "production");
+    assert_eq!(update.after.as_ref().unwrap()["environment"], "staging");
+    assert_eq!(
+        update.after.as_ref().unwrap()["secret_names"],
+        json!(["account_key", "sas_token"])
+    );
+    assert_eq!(delete.after, None);
+    assert_eq!(delete.before.as_ref().unwrap()["name"], "lake");
+    for e in &log {
+        let text = format!("{:?} {:?} {:?}", e.before, e.after, e.comment);
+        assert!(!text.contains("CIPHERTEXT"), "{text}");
+    }
+}
+
+async fn discoveries_filter_by_source_name(store: Store) {
+    let scan_id = scan(&store).await;
+    let mut other = obs("b.csv", None, t(1, 0));
+    other.labels.source_name = "crm-lake".into();
+    store
+        .apply_observations(scan_id, &[obs("a.csv", None, t(1, 0)), other])
+        .await
+        .unwrap();
+    let only = |name: &str| DiscoveryQuery {
+        source_name: Some(name.into()),
+        ..query()
+    };
+    assert_eq!(paths(&store, only("crm-lake")).await, ["b.csv"]);
+    assert_eq!(paths(&store, only("finance-lake")).await, ["a.csv"]);
+    assert!(paths(&store, only("none")).await.is_empty());
 }

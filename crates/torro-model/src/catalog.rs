@@ -266,6 +266,8 @@ pub struct DiscoveryQuery {
     pub data_source_type: Option<String>,
     pub format: Option<FileFormat>,
     pub storage_type: Option<StorageType>,
+    /// Exact configured source (or managed connection) name.
+    pub source_name: Option<String>,
     /// Full-text search over file name, path and column names.
     pub search: Option<String>,
     /// Deleted files are hidden unless asked for (or `status = deleted`).
@@ -285,6 +287,7 @@ impl Default for DiscoveryQuery {
             data_source_type: None,
             format: None,
             storage_type: None,
+            source_name: None,
             search: None,
             include_deleted: false,
             sort: SortField::default(),

@@ -49,7 +49,10 @@ impl std::fmt::Debug for ConnectorConfig {
             .field("endpoint", &self.endpoint)
             .field("region", &self.region)
             .field("options", &self.options)
-            .field("secrets", &self.secrets.keys().map(|k| (k, "***")).collect::<BTreeMap<_, _>>())
+            .field(
+                "secrets",
+                &self.secrets.keys().map(|k| (k, "***")).collect::<BTreeMap<_, _>>(),
+            )
             .finish()
     }
 }
