@@ -1,7 +1,9 @@
 //! Reads what a format's read plan asks for, and nothing more.
 
 use torro_connectors::{ObjectInfo, ObjectSource, SourceError};
-use torro_formats::{ByteRange, FormatError, InferOptions, Inferred, Outcome, Window, infer, initial_read};
+use torro_formats::{
+    ByteRange, Compression, FormatError, InferOptions, Inferred, Outcome, Window, infer, initial_read,
+};
 use torro_model::{FileFormat, ScanErrorKind};
 
 /// A format asks for more bytes at most this often before we call the file unreadable.
@@ -24,9 +26,9 @@ pub(crate) async fn inspect(
     source: &dyn ObjectSource,
     info: &ObjectInfo,
     format: FileFormat,
-    gzip: bool,
+    compression: Compression,
 ) -> Inspection {
-    match read_and_infer(source, info, format, gzip).await {
+    match read_and_infer(source, info, format, compression).await {
         Ok(inferred) => Inspection::Inferred(inferred),
         Err(Failure::Format(FormatError::Empty)) => Inspection::Invalid {
             kind: ScanErrorKind::Empty,
@@ -54,7 +56,7 @@ async fn read_and_infer(
     source: &dyn ObjectSource,
     info: &ObjectInfo,
     format: FileFormat,
-    gzip: bool,
+    compression: Compression,
 ) -> Result<Inferred, Failure> {
     let size = info.size;
     if size == 0 {
@@ -68,7 +70,7 @@ async fn read_and_infer(
             offset: range.start,
             bytes: &buffer,
         };
-        match infer(format, gzip, size, &window, &options).map_err(Failure::Format)? {
+        match infer(format, compression, size, &window, &options).map_err(Failure::Format)? {
             Outcome::Inferred(inferred) => return Ok(inferred),
             Outcome::NeedMore(wanted) => {
                 if wanted.start > range.start || wanted.end < range.end || wanted.end > size || wanted == range {

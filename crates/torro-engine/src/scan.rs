@@ -129,7 +129,7 @@ impl<'a> RunState<'a> {
 struct Work {
     info: ObjectInfo,
     fingerprint: String,
-    format: Option<(FileFormat, bool)>,
+    format: Option<(FileFormat, torro_formats::Compression)>,
     is_new: bool,
 }
 
@@ -269,7 +269,7 @@ async fn read_and_record(
     let mut inspected = stream::iter(work)
         .map(|w| async move {
             let result = match w.format {
-                Some((format, gzip)) => inspect(source, &w.info, format, gzip).await,
+                Some((format, compression)) => inspect(source, &w.info, format, compression).await,
                 None => Inspection::NotRead,
             };
             (w, result)

@@ -3,11 +3,12 @@
 use std::collections::HashSet;
 
 use serde_json::json;
+use torro_model::format::Compression;
 use torro_model::{Field, FileFormat, Schema};
 
 use crate::plan::grow_head;
 use crate::scalar::{self, Scalar};
-use crate::text::{self, Text};
+use crate::text::{self, Decoded, Text};
 use crate::{FormatError, InferOptions, Inferred, MAX_WINDOW, Outcome, Window};
 
 const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
@@ -16,7 +17,7 @@ const SNIFF_LINES: usize = 50;
 
 pub(crate) fn infer(
     format: FileFormat,
-    gzip: bool,
+    compression: Compression,
     file_size: u64,
     window: &Window<'_>,
     options: &InferOptions,
@@ -25,7 +26,10 @@ pub(crate) fn infer(
     if window.offset != 0 {
         return Err(invalid("the window must start at the head of the file".into()));
     }
-    let decoded = text::decode(format, gzip, file_size, window)?;
+    let decoded = match text::decode(format, compression, file_size, window)? {
+        Decoded::Text(t) => t,
+        Decoded::NeedMore(range) => return Ok(Outcome::NeedMore(range)),
+    };
     let Text {
         text,
         encoding,
@@ -386,8 +390,14 @@ mod tests {
             offset: 0,
             bytes: text.as_bytes(),
         };
-        let Outcome::Inferred(i) = infer(FileFormat::Csv, false, 1000, &window, &InferOptions::default()).unwrap()
-        else {
+        let Outcome::Inferred(i) = infer(
+            FileFormat::Csv,
+            Compression::None,
+            1000,
+            &window,
+            &InferOptions::default(),
+        )
+        .unwrap() else {
             panic!()
         };
         assert_eq!(described(&i), ["a:string", "b:int64"]);
@@ -403,7 +413,14 @@ mod tests {
             offset: 0,
             bytes: text.as_bytes(),
         };
-        let out = infer(FileFormat::Csv, false, 1 << 20, &window, &InferOptions::default()).unwrap();
+        let out = infer(
+            FileFormat::Csv,
+            Compression::None,
+            1 << 20,
+            &window,
+            &InferOptions::default(),
+        )
+        .unwrap();
         assert_eq!(
             out,
             Outcome::NeedMore(crate::ByteRange {

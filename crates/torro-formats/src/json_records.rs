@@ -19,11 +19,12 @@ use std::collections::HashMap;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::json;
+use torro_model::format::Compression;
 use torro_model::{DataType, Field, FileFormat, Schema};
 
 use crate::plan::grow_head;
 use crate::scalar::{self, Scalar};
-use crate::text;
+use crate::text::{self, Decoded};
 use crate::{FormatError, InferOptions, Inferred, MAX_WINDOW, Outcome, Window};
 
 /// Deepest nesting of objects and arrays inside one record.
@@ -245,7 +246,7 @@ fn cut_records<'a>(text: &'a str, announced: FileFormat, complete: bool) -> Resu
 
 pub(crate) fn infer(
     format: FileFormat,
-    gzip: bool,
+    compression: Compression,
     file_size: u64,
     window: &Window<'_>,
     options: &InferOptions,
@@ -254,7 +255,10 @@ pub(crate) fn infer(
     if window.offset != 0 {
         return Err(invalid("the window must start at the head of the file".into()));
     }
-    let decoded = text::decode(format, gzip, file_size, window)?;
+    let decoded = match text::decode(format, compression, file_size, window)? {
+        Decoded::Text(t) => t,
+        Decoded::NeedMore(range) => return Ok(Outcome::NeedMore(range)),
+    };
     let records = match cut_records(&decoded.text, format, decoded.complete) {
         Err(message) if !decoded.complete && decoded.text.trim().is_empty() => {
             // Only blanks so far: read on.
@@ -530,8 +534,14 @@ mod tests {
             offset: 0,
             bytes: text.as_bytes(),
         };
-        let Outcome::Inferred(i) = infer(FileFormat::Json, false, 10_000, &window, &InferOptions::default()).unwrap()
-        else {
+        let Outcome::Inferred(i) = infer(
+            FileFormat::Json,
+            Compression::None,
+            10_000,
+            &window,
+            &InferOptions::default(),
+        )
+        .unwrap() else {
             panic!()
         };
         assert_eq!(i.format, FileFormat::Ndjson);
@@ -556,8 +566,14 @@ mod tests {
             offset: 0,
             bytes: text.as_bytes(),
         };
-        let Outcome::Inferred(i) = infer(FileFormat::Json, false, 10_000, &window, &InferOptions::default()).unwrap()
-        else {
+        let Outcome::Inferred(i) = infer(
+            FileFormat::Json,
+            Compression::None,
+            10_000,
+            &window,
+            &InferOptions::default(),
+        )
+        .unwrap() else {
             panic!()
         };
         assert_eq!(described(&i), ["s:string"]);

@@ -23,6 +23,7 @@ mod text;
 pub use plan::{ByteRange, HEAD_BYTES, InferOptions, Inferred, MAX_WINDOW, Outcome, Window, initial_read};
 
 use torro_model::FileFormat;
+pub use torro_model::format::Compression;
 
 /// Why a file's schema could not be read. The message says what is wrong with the file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,11 +38,13 @@ pub enum FormatError {
 
 /// Infers the schema of a `format` file of `file_size` bytes from `window`.
 ///
-/// `gzip` says the file is gzip-compressed (`.csv.gz`); it applies to the text
-/// formats, whose window is then the compressed head. Never panics, whatever the bytes.
+/// `compression` says how the file is compressed (`.csv.gz`, `.json.bz2`, `.ndjson.zst`,
+/// as [`FileFormat::from_file_name`] reports); it applies to the text formats, whose
+/// window is then the compressed head. Other formats refuse a compression.
+/// Never panics, whatever the bytes.
 pub fn infer(
     format: FileFormat,
-    gzip: bool,
+    compression: Compression,
     file_size: u64,
     window: &Window<'_>,
     options: &InferOptions,
@@ -49,10 +52,20 @@ pub fn infer(
     if file_size == 0 {
         return Err(FormatError::Empty);
     }
+    if !compression.is_none() && !format.is_text() {
+        return Err(FormatError::Invalid {
+            format,
+            message: format!("{format} files are not read through {compression} compression"),
+        });
+    }
     match format {
-        FileFormat::Csv | FileFormat::Tsv => delimited::infer(format, gzip, file_size, window, options),
-        FileFormat::Json | FileFormat::Ndjson => json_records::infer(format, gzip, file_size, window, options),
+        FileFormat::Csv | FileFormat::Tsv => delimited::infer(format, compression, file_size, window, options),
+        FileFormat::Json | FileFormat::Ndjson => json_records::infer(format, compression, file_size, window, options),
         FileFormat::Parquet => parquet_footer::infer(file_size, window),
         FileFormat::Avro => avro_header::infer(file_size, window),
+        FileFormat::Excel | FileFormat::Orc | FileFormat::Delta | FileFormat::Iceberg => Err(FormatError::Invalid {
+            format,
+            message: "not readable from one file's bytes yet".into(),
+        }),
     }
 }

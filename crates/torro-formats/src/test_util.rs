@@ -10,7 +10,13 @@ pub(crate) fn infer_text(format: FileFormat, text: &str) -> Result<Outcome, Form
         offset: 0,
         bytes: text.as_bytes(),
     };
-    infer(format, false, text.len() as u64, &window, &InferOptions::default())
+    infer(
+        format,
+        crate::Compression::None,
+        text.len() as u64,
+        &window,
+        &InferOptions::default(),
+    )
 }
 
 /// Like [`infer_text`], for input that must yield a schema.

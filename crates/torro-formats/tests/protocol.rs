@@ -13,7 +13,8 @@ use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 use proptest::prelude::*;
 use torro_formats::{
-    ByteRange, FormatError, HEAD_BYTES, InferOptions, Inferred, MAX_WINDOW, Outcome, Window, infer, initial_read,
+    ByteRange, Compression, FormatError, HEAD_BYTES, InferOptions, Inferred, MAX_WINDOW, Outcome, Window, infer,
+    initial_read,
 };
 use torro_model::FileFormat;
 
@@ -26,8 +27,8 @@ struct Run {
 
 /// The engine: fetch the initial range, then only the missing bytes of each larger
 /// window, merging into one contiguous window, until an answer.
-fn drive(format: FormatAndGzip, file: &[u8]) -> Run {
-    let (format, gzip) = format;
+fn drive(format: FormatAndCompression, file: &[u8]) -> Run {
+    let (format, compression) = format;
     let size = file.len() as u64;
     let mut range = initial_read(format, size);
     let mut window: Vec<u8> = file[range.start as usize..range.end as usize].to_vec();
@@ -36,7 +37,7 @@ fn drive(format: FormatAndGzip, file: &[u8]) -> Run {
     loop {
         let outcome = infer(
             format,
-            gzip,
+            compression,
             size,
             &Window {
                 offset: range.start,
@@ -82,11 +83,11 @@ fn drive(format: FormatAndGzip, file: &[u8]) -> Run {
     }
 }
 
-type FormatAndGzip = (FileFormat, bool);
-const CSV: FormatAndGzip = (FileFormat::Csv, false);
-const JSON: FormatAndGzip = (FileFormat::Json, false);
-const PARQUET: FormatAndGzip = (FileFormat::Parquet, false);
-const AVRO: FormatAndGzip = (FileFormat::Avro, false);
+type FormatAndCompression = (FileFormat, Compression);
+const CSV: FormatAndCompression = (FileFormat::Csv, Compression::None);
+const JSON: FormatAndCompression = (FileFormat::Json, Compression::None);
+const PARQUET: FormatAndCompression = (FileFormat::Parquet, Compression::None);
+const AVRO: FormatAndCompression = (FileFormat::Avro, Compression::None);
 
 fn ok(run: &Run) -> &Inferred {
     match &run.result {
@@ -164,23 +165,94 @@ fn small_csv_counts_rows_exactly() {
 fn gzip_csv_infers_from_the_compressed_head() {
     let file = gzip(big_csv(200_000).as_bytes());
     assert!(file.len() as u64 > HEAD_BYTES);
-    let run = drive((FileFormat::Csv, true), &file);
+    let run = drive((FileFormat::Csv, Compression::Gzip), &file);
     let i = ok(&run);
     assert_eq!((run.reads, i.details["compression"].as_str()), (1, Some("gzip")));
     assert_eq!(i.schema.fields.len(), 4);
     assert_eq!(i.row_count, None);
     let small = gzip(big_csv(10).as_bytes());
-    assert_eq!(ok(&drive((FileFormat::Csv, true), &small)).row_count, Some(10));
+    assert_eq!(
+        ok(&drive((FileFormat::Csv, Compression::Gzip), &small)).row_count,
+        Some(10)
+    );
 }
 
 #[test]
 fn truncated_gzip_uses_the_decompressed_prefix() {
     let full = gzip(big_csv(5_000).as_bytes());
     let cut = &full[..full.len() / 2];
-    let run = drive((FileFormat::Csv, true), cut);
+    let run = drive((FileFormat::Csv, Compression::Gzip), cut);
     let i = ok(&run);
     assert_eq!(i.schema.fields[0].name, "id");
     assert_eq!(i.row_count, None, "a cut stream gives no exact count");
+}
+
+fn bzip2(bytes: &[u8], level: bzip2::Compression) -> Vec<u8> {
+    let mut enc = bzip2::write::BzEncoder::new(Vec::new(), level);
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+fn zstd(bytes: &[u8]) -> Vec<u8> {
+    zstd::stream::encode_all(bytes, 3).unwrap()
+}
+
+#[test]
+fn bzip2_and_zstd_text_infer_from_the_compressed_head() {
+    let csv = big_csv(60_000);
+    let expected = [
+        "id: int64 not null",
+        "amount: decimal(6,2) not null",
+        "label: string not null",
+        "created: timestamp[us, UTC] not null",
+    ];
+    // Small bzip2 blocks (level 1: 100 kB) and zstd: the 64 KiB head holds whole blocks.
+    for (compression, file) in [
+        (Compression::Bzip2, bzip2(csv.as_bytes(), bzip2::Compression::fast())),
+        (Compression::Zstd, zstd(csv.as_bytes())),
+    ] {
+        assert!(file.len() as u64 > HEAD_BYTES, "{compression}");
+        let run = drive((FileFormat::Csv, compression), &file);
+        let i = ok(&run);
+        assert_eq!(run.reads, 1, "{compression}");
+        assert_eq!(columns(i), expected, "{compression}");
+        assert_eq!(i.details["compression"], compression.as_str());
+        assert_eq!(i.row_count, None);
+    }
+    // Level 9 bzip2: the first 900 kB block is longer than the head; one more read of 1 MiB
+    // (or the whole file when smaller).
+    let file = bzip2(csv.as_bytes(), bzip2::Compression::best());
+    assert!(file.len() as u64 > 2 * HEAD_BYTES, "{}", file.len());
+    let run = drive((FileFormat::Csv, Compression::Bzip2), &file);
+    assert_eq!(columns(ok(&run)), expected);
+    assert_eq!((run.reads, run.bytes_read), (2, file.len().min(1024 * 1024) as u64));
+}
+
+#[test]
+fn small_compressed_json_is_counted_exactly() {
+    let ndjson: String = (0..50).map(|i| format!("{{\"id\":{i},\"tags\":[\"a\"]}}\n")).collect();
+    for (compression, file) in [
+        (Compression::Gzip, gzip(ndjson.as_bytes())),
+        (Compression::Bzip2, bzip2(ndjson.as_bytes(), bzip2::Compression::fast())),
+        (Compression::Zstd, zstd(ndjson.as_bytes())),
+    ] {
+        let run = drive((FileFormat::Ndjson, compression), &file);
+        let i = ok(&run);
+        assert_eq!(i.row_count, Some(50), "{compression}");
+        assert_eq!(columns(i), ["id: int64 not null", "tags: list<string> not null"]);
+    }
+}
+
+#[test]
+fn compression_is_refused_for_binary_formats_and_checked_by_magic() {
+    let err = drive((FileFormat::Parquet, Compression::Zstd), b"PAR1....PAR1")
+        .result
+        .unwrap_err();
+    assert!(err.to_string().contains("zstd"), "{err}");
+    let err = drive((FileFormat::Json, Compression::Bzip2), b"{\"a\": 1}")
+        .result
+        .unwrap_err();
+    assert!(err.to_string().contains(".bz2"), "{err}");
 }
 
 #[test]
@@ -238,7 +310,7 @@ fn latin1_and_utf16_csv() {
         for u in text.encode_utf16() {
             file.extend_from_slice(&if le { u.to_le_bytes() } else { u.to_be_bytes() });
         }
-        let i = drive((FileFormat::Tsv, false), &file).result.unwrap();
+        let i = drive((FileFormat::Tsv, Compression::None), &file).result.unwrap();
         assert_eq!(i.details["encoding"], if le { "utf-16le" } else { "utf-16be" });
         assert_eq!(columns(&i), ["name: string not null", "price: decimal(3,2) not null"]);
     }
@@ -248,7 +320,7 @@ fn latin1_and_utf16_csv() {
 fn empty_files_are_empty_for_every_format() {
     for format in FileFormat::ALL {
         assert_eq!(
-            drive((format, false), b"").result.unwrap_err(),
+            drive((format, Compression::None), b"").result.unwrap_err(),
             FormatError::Empty,
             "{format}"
         );
@@ -303,7 +375,11 @@ fn json_nested_100000_levels_is_a_clear_error() {
     }
     assert_eq!(run.reads, 1);
     let objects = format!("{}{}", "{\"a\":".repeat(100_000), "}".repeat(100_000));
-    assert!(drive((FileFormat::Ndjson, false), objects.as_bytes()).result.is_err());
+    assert!(
+        drive((FileFormat::Ndjson, Compression::None), objects.as_bytes())
+            .result
+            .is_err()
+    );
 }
 
 // ---------- Parquet ----------
@@ -517,8 +593,11 @@ fn avro_header_longer_than_the_head() {
 
 // ---------- properties ----------
 
-fn any_format() -> impl Strategy<Value = FormatAndGzip> {
-    (prop::sample::select(FileFormat::ALL.to_vec()), any::<bool>())
+fn any_format() -> impl Strategy<Value = FormatAndCompression> {
+    (
+        prop::sample::select(FileFormat::ALL.to_vec()),
+        prop::sample::select(Compression::ALL.to_vec()),
+    )
 }
 
 proptest! {
@@ -567,7 +646,7 @@ fn need_more_ranges_are_bounded() {
     for format in FileFormat::ALL {
         let out = infer(
             format,
-            false,
+            Compression::None,
             MAX_WINDOW * 4,
             &Window {
                 offset: range.start,
