@@ -1,10 +1,12 @@
 //! Torro's configuration file (TOML). Each `[[sources]]` entry mirrors one account of
-//! the seed deployment: name, folders (empty = the root), labels, extension filter.
+//! the seed deployment: name, store type and credentials, containers and folders (empty
+//! = everything), labels, extension filter.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use torro_model::{SourceLabels, StorageType};
+use torro_model::{ConnectorConfig, SourceLabels, StorageType};
 
 use crate::EngineError;
 
@@ -35,18 +37,39 @@ impl Default for ScanSettings {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
     pub name: String,
-    /// Only `local` for now.
+    /// local, s3, azure_blob or gcs.
     #[serde(rename = "type", default = "local")]
     pub storage_type: StorageType,
     /// For `local`: the folder that holds the containers.
-    pub root: PathBuf,
-    /// Folders (relative to `root`) to scan; empty = all of `root`.
+    #[serde(default)]
+    pub root: Option<PathBuf>,
+    /// Azure storage account name.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// Buckets / containers to scan (for `local`: folders under `root`; empty = all of root).
     #[serde(default)]
     pub containers: Vec<String>,
+    /// Prefixes inside each container; empty = everything.
+    #[serde(default)]
+    pub folders: Vec<String>,
+    /// How to authenticate (see docs/connectors.md); none = the store's default chain.
+    #[serde(default)]
+    pub auth: Option<String>,
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Non-secret connector settings (`allow_http`, `access_key_id`, ...).
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+    /// Secret connector settings; `${NAME}` takes the value of environment variable NAME,
+    /// so config files need not hold secrets.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
     #[serde(default)]
     pub environment: String,
     #[serde(default)]
@@ -58,6 +81,29 @@ pub struct SourceConfig {
     pub file_extensions: Vec<String>,
     #[serde(default)]
     pub tags: Vec<String>,
+}
+
+impl std::fmt::Debug for SourceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceConfig")
+            .field("name", &self.name)
+            .field("storage_type", &self.storage_type)
+            .field("root", &self.root)
+            .field("account", &self.account)
+            .field("containers", &self.containers)
+            .field("folders", &self.folders)
+            .field("endpoint", &self.endpoint)
+            .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One store to open and the prefixes to scan in it.
+#[derive(Debug)]
+pub struct ScanTarget {
+    pub connector: ConnectorConfig,
+    /// "" = the whole container.
+    pub prefixes: Vec<String>,
 }
 
 fn local() -> StorageType {
@@ -74,8 +120,15 @@ impl SourceConfig {
         SourceConfig {
             name,
             storage_type: StorageType::Local,
-            root: root.to_path_buf(),
+            root: Some(root.to_path_buf()),
+            account: None,
             containers: Vec::new(),
+            folders: Vec::new(),
+            auth: None,
+            endpoint: None,
+            region: None,
+            options: BTreeMap::new(),
+            secrets: BTreeMap::new(),
             environment: "development".into(),
             env_type: "non-prod".into(),
             data_source_type: "local".into(),
@@ -101,6 +154,91 @@ impl SourceConfig {
                 .file_extensions
                 .iter()
                 .any(|e| e.trim_start_matches('.').eq_ignore_ascii_case(extension))
+    }
+
+    /// Where this source's data is, for people ("/data/lake", "s3 lake, archive").
+    pub fn describe(&self) -> String {
+        match (&self.root, self.storage_type) {
+            (Some(root), StorageType::Local) => root.display().to_string(),
+            _ => format!("{} {}", self.storage_type, self.containers.join(", ")),
+        }
+    }
+
+    /// The stores to open and the prefixes to scan in each. Local sources open their
+    /// root once and scan each container folder (and folder within it) as a prefix;
+    /// cloud sources open each container. `${NAME}` secrets are read from the environment.
+    pub fn targets(&self) -> Result<Vec<ScanTarget>, EngineError> {
+        let secrets = self
+            .secrets
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), expand_env(&self.name, k, v)?)))
+            .collect::<Result<BTreeMap<_, _>, EngineError>>()?;
+        let folders: Vec<String> = self.folders.iter().map(|f| f.trim_matches('/').to_string()).collect();
+        let connector = |container: String| ConnectorConfig {
+            storage_type: self.storage_type,
+            account: self.account.clone(),
+            container,
+            auth: self.auth.clone(),
+            endpoint: self.endpoint.clone(),
+            region: self.region.clone(),
+            options: self.options.clone(),
+            secrets: secrets.clone(),
+        };
+        let under = |base: &str| -> Vec<String> {
+            if folders.is_empty() {
+                vec![base.to_string()]
+            } else {
+                folders.iter().map(|f| join_prefix(base, f)).collect()
+            }
+        };
+        if self.storage_type == StorageType::Local {
+            let root = self.root.as_ref().ok_or_else(|| {
+                EngineError::Config(format!(
+                    "source {:?}: a local source needs root = \"/path/to/folder\"",
+                    self.name
+                ))
+            })?;
+            let prefixes = if self.containers.is_empty() {
+                under("")
+            } else {
+                self.containers
+                    .iter()
+                    .flat_map(|c| under(c.trim_matches('/')))
+                    .collect()
+            };
+            return Ok(vec![ScanTarget {
+                connector: connector(root.to_string_lossy().into_owned()),
+                prefixes,
+            }]);
+        }
+        Ok(self
+            .containers
+            .iter()
+            .map(|c| ScanTarget {
+                connector: connector(c.clone()),
+                prefixes: under(""),
+            })
+            .collect())
+    }
+}
+
+fn join_prefix(base: &str, folder: &str) -> String {
+    match (base.is_empty(), folder.is_empty()) {
+        (true, _) => folder.to_string(),
+        (false, true) => base.to_string(),
+        (false, false) => format!("{base}/{folder}"),
+    }
+}
+
+/// `${NAME}` → the value of environment variable NAME; anything else is taken as it is.
+fn expand_env(source: &str, key: &str, value: &str) -> Result<String, EngineError> {
+    match value.strip_prefix("${").and_then(|v| v.strip_suffix('}')) {
+        Some(var) => std::env::var(var).map_err(|_| {
+            EngineError::Config(format!(
+                "source {source:?}: secret {key} refers to environment variable {var}, which is not set"
+            ))
+        }),
+        None => Ok(value.to_string()),
     }
 }
 
@@ -134,17 +272,31 @@ impl TorroConfig {
             if !names.insert(&s.name) {
                 return Err(EngineError::Config(format!("source name {:?} is used twice", s.name)));
             }
-            if s.storage_type != StorageType::Local {
+            if s.containers
+                .iter()
+                .chain(&s.folders)
+                .any(|c| c.split('/').any(|part| part == ".."))
+            {
                 return Err(EngineError::Config(format!(
-                    "source {:?}: storage type {} is not supported yet; use type = \"local\"",
-                    s.name, s.storage_type
-                )));
-            }
-            if s.containers.iter().any(|c| c.split('/').any(|part| part == "..")) {
-                return Err(EngineError::Config(format!(
-                    "source {:?}: containers may not contain \"..\"",
+                    "source {:?}: containers and folders may not contain \"..\"",
                     s.name
                 )));
+            }
+            match s.storage_type {
+                StorageType::Local if s.root.is_none() => {
+                    return Err(EngineError::Config(format!(
+                        "source {:?}: a local source needs root = \"/path/to/folder\"",
+                        s.name
+                    )));
+                }
+                StorageType::Local => {}
+                _ if s.containers.is_empty() => {
+                    return Err(EngineError::Config(format!(
+                        "source {:?}: name the buckets or containers to scan with containers = [...]",
+                        s.name
+                    )));
+                }
+                _ => {}
             }
         }
         Ok(())
@@ -182,6 +334,54 @@ mod tests {
     }
 
     #[test]
+    fn targets_open_each_cloud_container_and_expand_env_secrets() {
+        // SAFETY: tests in this module do not read this variable concurrently.
+        unsafe { std::env::set_var("TORRO_TEST_CONFIG_SECRET", "s3cr3t") };
+        let c = TorroConfig::from_toml(
+            r#"
+            [[sources]]
+            name = "lake"
+            type = "s3"
+            containers = ["raw", "curated"]
+            folders = ["sales/", "hr"]
+            endpoint = "http://127.0.0.1:9000"
+            auth = "access_key"
+            options = { access_key_id = "k", allow_http = "true" }
+            secrets = { secret_access_key = "${TORRO_TEST_CONFIG_SECRET}" }
+            "#,
+        )
+        .unwrap();
+        let targets = c.sources[0].targets().unwrap();
+        assert_eq!(targets.len(), 2);
+        assert_eq!(targets[1].connector.container, "curated");
+        assert_eq!(targets[0].prefixes, ["sales", "hr"]);
+        assert_eq!(targets[0].connector.secrets["secret_access_key"], "s3cr3t");
+        assert!(!format!("{:?}", c.sources[0]).contains("TORRO_TEST_CONFIG_SECRET"));
+
+        let missing = TorroConfig::from_toml(
+            "[[sources]]\nname='x'\ntype='gcs'\ncontainers=['b']\nsecrets={service_account_json='${TORRO_NOT_SET_ANYWHERE}'}\n",
+        )
+        .unwrap();
+        let err = missing.sources[0].targets().unwrap_err().to_string();
+        assert!(
+            err.contains("TORRO_NOT_SET_ANYWHERE") && err.contains("not set"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn local_targets_scan_container_folders_under_one_root() {
+        let mut s = SourceConfig::local_folder(Path::new("/data/lake"));
+        assert_eq!(s.targets().unwrap()[0].prefixes, [""]);
+        s.containers = vec!["raw".into(), "curated/".into()];
+        s.folders = vec!["sales".into()];
+        let t = s.targets().unwrap();
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].connector.container, "/data/lake");
+        assert_eq!(t[0].prefixes, ["raw/sales", "curated/sales"]);
+    }
+
+    #[test]
     fn rejects_bad_config_with_a_clear_message() {
         let dup = "[[sources]]\nname='a'\nroot='/x'\n[[sources]]\nname='a'\nroot='/y'\n";
         assert!(
@@ -197,12 +397,19 @@ mod tests {
                 .to_string()
                 .contains("environmnet")
         );
-        let s3 = "[[sources]]\nname='a'\ntype='s3'\nroot='/x'\n";
+        let s3 = "[[sources]]\nname='a'\ntype='s3'\n";
         assert!(
             TorroConfig::from_toml(s3)
                 .unwrap_err()
                 .to_string()
-                .contains("not supported yet")
+                .contains("containers = [...]")
+        );
+        let no_root = "[[sources]]\nname='a'\n";
+        assert!(
+            TorroConfig::from_toml(no_root)
+                .unwrap_err()
+                .to_string()
+                .contains("needs root")
         );
     }
 }

@@ -91,7 +91,7 @@ impl Engine {
         let target = config
             .sources
             .iter()
-            .map(|s| format!("{} ({})", s.name, s.root.display()))
+            .map(|s| format!("{} ({})", s.name, s.describe()))
             .collect::<Vec<_>>()
             .join(", ");
         let new = NewScanRun {

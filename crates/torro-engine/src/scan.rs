@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use futures::{StreamExt, stream};
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use torro_catalog::CatalogStore;
-use torro_connectors::{ListEntry, LocalSource, ObjectInfo, ObjectSource};
+use torro_connectors::{ListEntry, ObjectInfo, ObjectSource};
 use torro_model::{
     FileFormat, KnownObject, NewScanError, Observation, ScanCounts, ScanErrorKind, ScanRun, ScanStatus, SourceLabels,
-    fingerprint, split_path,
+    StorageLocation, StorageType, fingerprint, split_path,
 };
 
 use crate::inspect::{Inspection, inspect};
@@ -36,11 +37,7 @@ pub(crate) async fn execute(
             Ok(()) => {}
             Err(Failure::Source(message)) => {
                 let message = format!("source {:?}: {message}", source.name);
-                run.error(
-                    source.root.to_string_lossy().into_owned(),
-                    ScanErrorKind::Read,
-                    message.clone(),
-                );
+                run.error(source.describe(), ScanErrorKind::Read, message.clone());
                 failures.push(message);
             }
             Err(Failure::Catalog(e)) => {
@@ -134,31 +131,35 @@ struct Work {
 }
 
 async fn scan_source(run: &mut RunState<'_>, config: &TorroConfig, cfg: &SourceConfig) -> Result<(), Failure> {
-    let source = LocalSource::new(&cfg.root).map_err(|e| Failure::Source(e.to_string()))?;
-    let prefixes: Vec<String> = if cfg.containers.is_empty() {
-        vec![String::new()]
-    } else {
-        cfg.containers.iter().map(|c| c.trim_matches('/').to_string()).collect()
-    };
+    let targets = cfg.targets().map_err(|e| Failure::Source(e.to_string()))?;
     let labels = cfg.labels();
     let mut first_failure = None;
-    for prefix in prefixes {
-        let (requests_before, bytes_before) = (source.stats().requests(), source.stats().bytes());
-        let result = scan_prefix(run, config, cfg, &source, &labels, &prefix).await;
-        run.counts.requests += (source.stats().requests() - requests_before) as i64;
-        run.counts.bytes_read += (source.stats().bytes() - bytes_before) as i64;
-        run.report(true).await?;
-        match result {
-            Ok(()) => {}
-            Err(Failure::Source(m)) => {
-                let m = if prefix.is_empty() {
-                    m
-                } else {
-                    format!("folder {prefix:?}: {m}")
-                };
-                first_failure.get_or_insert(m);
+    for target in targets {
+        let source = match torro_connectors::open(&target.connector) {
+            Ok(source) => source,
+            Err(e) => {
+                first_failure.get_or_insert(e.to_string());
+                continue;
             }
-            Err(e) => return Err(e),
+        };
+        for prefix in &target.prefixes {
+            let (requests_before, bytes_before) = (source.stats().requests(), source.stats().bytes());
+            let result = scan_prefix(run, config, cfg, source.as_ref(), &labels, prefix).await;
+            run.counts.requests += (source.stats().requests() - requests_before) as i64;
+            run.counts.bytes_read += (source.stats().bytes() - bytes_before) as i64;
+            run.report(true).await?;
+            match result {
+                Ok(()) => {}
+                Err(Failure::Source(m)) => {
+                    let place = match (target.connector.storage_type, prefix.is_empty()) {
+                        (StorageType::Local, true) => String::new(),
+                        (StorageType::Local, false) => format!("folder {prefix:?}: "),
+                        (_, _) => format!("{}/{prefix}: ", target.connector.container),
+                    };
+                    first_failure.get_or_insert(format!("{place}{m}"));
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
     match first_failure {
@@ -167,11 +168,14 @@ async fn scan_source(run: &mut RunState<'_>, config: &TorroConfig, cfg: &SourceC
     }
 }
 
+/// Lists `prefix` and, while the listing streams, reads new and changed objects
+/// `concurrency` at a time and writes results in batches. Memory holds the catalog's
+/// fingerprints of this prefix, the objects in flight and one batch.
 async fn scan_prefix(
     run: &mut RunState<'_>,
     config: &TorroConfig,
     cfg: &SourceConfig,
-    source: &LocalSource,
+    source: &dyn ObjectSource,
     labels: &SourceLabels,
     prefix: &str,
 ) -> Result<(), Failure> {
@@ -190,52 +194,77 @@ async fn scan_prefix(
     // Paths the listing could not walk: what we knew under them is not known to be gone.
     let mut skipped_paths = Vec::new();
     let mut unchanged_ids = Vec::new();
-    let mut work = Vec::new();
-
+    let mut batch: Vec<Observation> = Vec::with_capacity(config.scan.batch_size);
+    let mut in_flight = FuturesUnordered::new();
     let mut entries = source.list(prefix);
-    while let Some(entry) = entries.next().await {
-        match entry {
-            Err(e) => {
-                listing_failed = Some(e.to_string());
-                break;
-            }
-            Ok(ListEntry::Skipped { path, message }) => {
-                skipped_paths.push(path.clone());
-                run.error(path, ScanErrorKind::Read, message);
-            }
-            Ok(ListEntry::Object(info)) => {
-                if !is_in_scope(cfg, &info.path) {
-                    continue;
-                }
-                run.counts.listed += 1;
-                let fp = fingerprint(info.size as i64, info.etag.as_deref(), info.last_modified);
-                let previous = known.remove(&info.path);
-                match previous {
-                    Some(k) if k.fingerprint == fp && !k.deleted => {
-                        unchanged_ids.push(k.id);
-                        run.counts.unchanged += 1;
+    let mut listing_done = false;
+
+    loop {
+        tokio::select! {
+            Some((work, inspection)) = in_flight.next(), if !in_flight.is_empty() => {
+                if let Some(observation) = record(run, &location, labels, work, inspection) {
+                    batch.push(observation);
+                    if batch.len() >= config.scan.batch_size {
+                        run.store.apply_observations(run.scan_id, &batch).await?;
+                        batch.clear();
+                        run.report(false).await?;
                     }
-                    previous => work.push(Work {
-                        format: FileFormat::from_file_name(&info.path),
-                        info,
-                        fingerprint: fp,
-                        is_new: previous.is_none(),
-                    }),
                 }
             }
-        }
-        if unchanged_ids.len() >= TOUCH_BATCH {
-            run.store.touch_seen(run.scan_id, &unchanged_ids, Utc::now()).await?;
-            unchanged_ids.clear();
-            run.report(false).await?;
+            entry = entries.next(), if !listing_done && in_flight.len() < config.scan.concurrency => match entry {
+                None => listing_done = true,
+                Some(Err(e)) => {
+                    listing_failed = Some(e.to_string());
+                    listing_done = true;
+                }
+                Some(Ok(ListEntry::Skipped { path, message })) => {
+                    skipped_paths.push(path.clone());
+                    run.error(path, ScanErrorKind::Read, message);
+                }
+                Some(Ok(ListEntry::Object(info))) => {
+                    if !is_in_scope(cfg, &info.path) {
+                        continue;
+                    }
+                    run.counts.listed += 1;
+                    let fp = fingerprint(info.size as i64, info.etag.as_deref(), info.last_modified);
+                    match known.remove(&info.path) {
+                        Some(k) if k.fingerprint == fp && !k.deleted => {
+                            unchanged_ids.push(k.id);
+                            run.counts.unchanged += 1;
+                            if unchanged_ids.len() >= TOUCH_BATCH {
+                                run.store.touch_seen(run.scan_id, &unchanged_ids, Utc::now()).await?;
+                                unchanged_ids.clear();
+                                run.report(false).await?;
+                            }
+                        }
+                        previous => {
+                            let work = Work {
+                                format: FileFormat::from_file_name(&info.path),
+                                info,
+                                fingerprint: fp,
+                                is_new: previous.is_none(),
+                            };
+                            in_flight.push(async move {
+                                let inspection = match work.format {
+                                    Some((format, compression)) => inspect(source, &work.info, format, compression).await,
+                                    None => Inspection::NotRead,
+                                };
+                                (work, inspection)
+                            });
+                        }
+                    }
+                }
+            },
+            else => break,
         }
     }
     drop(entries);
+    if !batch.is_empty() {
+        run.store.apply_observations(run.scan_id, &batch).await?;
+    }
     if !unchanged_ids.is_empty() {
         run.store.touch_seen(run.scan_id, &unchanged_ids, Utc::now()).await?;
     }
-
-    read_and_record(run, config, source, labels, work).await?;
 
     if let Some(message) = listing_failed {
         // An incomplete listing proves nothing about what is gone: delete nothing.
@@ -257,80 +286,57 @@ async fn scan_prefix(
     Ok(())
 }
 
-/// Reads new and changed objects `concurrency` at a time and writes them in batches.
-async fn read_and_record(
+/// Turns one inspected object into the observation to write (or `None` when it could
+/// not be read at all), counting it and recording its error.
+fn record(
     run: &mut RunState<'_>,
-    config: &TorroConfig,
-    source: &LocalSource,
+    location: &StorageLocation,
     labels: &SourceLabels,
-    work: Vec<Work>,
-) -> Result<(), Failure> {
-    let location = source.location().clone();
-    let mut inspected = stream::iter(work)
-        .map(|w| async move {
-            let result = match w.format {
-                Some((format, compression)) => inspect(source, &w.info, format, compression).await,
-                None => Inspection::NotRead,
-            };
-            (w, result)
-        })
-        .buffer_unordered(config.scan.concurrency);
-
-    let mut batch: Vec<Observation> = Vec::with_capacity(config.scan.batch_size);
-    while let Some((w, result)) = inspected.next().await {
-        let mut observation = Observation {
-            location: location.clone(),
-            path: w.info.path.clone(),
-            size: w.info.size as i64,
-            etag: w.info.etag.clone(),
-            last_modified: w.info.last_modified,
-            fingerprint: w.fingerprint,
-            format: w.format.map(|(f, _)| f),
-            schema: None,
-            row_count: None,
-            format_details: serde_json::Value::Null,
-            error: None,
-            labels: labels.clone(),
-            seen_at: Utc::now(),
-        };
-        match result {
-            Inspection::Inferred(inferred) => {
-                observation.format = Some(inferred.format);
-                observation.row_count = inferred.row_count.map(|n| n as i64);
-                observation.schema = Some(inferred.schema);
-                observation.format_details = inferred.details;
-            }
-            Inspection::NotRead => {}
-            Inspection::Invalid { kind, message } => {
-                // The file is there but unreadable as its format: catalog it with the error.
-                observation.error = Some(message.clone());
-                run.error(w.info.path.clone(), kind, message);
-            }
-            Inspection::Unreachable(message) => {
-                // Could not read it at all (vanished, I/O): record the error, leave the
-                // catalog as it was, and retry on the next scan.
-                run.error(w.info.path.clone(), ScanErrorKind::Read, message);
-                continue;
-            }
+    work: Work,
+    inspection: Inspection,
+) -> Option<Observation> {
+    let mut observation = Observation {
+        location: location.clone(),
+        path: work.info.path.clone(),
+        size: work.info.size as i64,
+        etag: work.info.etag.clone(),
+        last_modified: work.info.last_modified,
+        fingerprint: work.fingerprint,
+        format: work.format.map(|(f, _)| f),
+        schema: None,
+        row_count: None,
+        format_details: serde_json::Value::Null,
+        error: None,
+        labels: labels.clone(),
+        seen_at: Utc::now(),
+    };
+    match inspection {
+        Inspection::Inferred(inferred) => {
+            observation.format = Some(inferred.format);
+            observation.row_count = inferred.row_count.map(|n| n as i64);
+            observation.schema = Some(inferred.schema);
+            observation.format_details = inferred.details;
         }
-        if observation.error.is_none() {
-            if w.is_new {
-                run.counts.new += 1;
-            } else {
-                run.counts.changed += 1;
-            }
+        Inspection::NotRead => {}
+        Inspection::Invalid { kind, message } => {
+            // The file is there but unreadable as its format: catalog it with the error.
+            observation.error = Some(message.clone());
+            run.error(work.info.path, kind, message);
+            return Some(observation);
         }
-        batch.push(observation);
-        if batch.len() >= config.scan.batch_size {
-            run.store.apply_observations(run.scan_id, &batch).await?;
-            batch.clear();
-            run.report(false).await?;
+        Inspection::Unreachable(message) => {
+            // Could not read it at all (vanished, I/O): record the error, leave the
+            // catalog as it was, and retry on the next scan.
+            run.error(work.info.path, ScanErrorKind::Read, message);
+            return None;
         }
     }
-    if !batch.is_empty() {
-        run.store.apply_observations(run.scan_id, &batch).await?;
+    if work.is_new {
+        run.counts.new += 1;
+    } else {
+        run.counts.changed += 1;
     }
-    Ok(())
+    Some(observation)
 }
 
 /// True when the source catalogs `path`: not hidden, and passing its extension filter.

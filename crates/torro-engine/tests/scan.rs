@@ -293,7 +293,7 @@ async fn one_scan_at_a_time_and_a_missing_folder_fails_the_run_clearly(f: Fixtur
     let done = f.store.get_scan_run(running.id).await.unwrap().unwrap();
     assert_eq!(done.status, ScanStatus::Succeeded);
 
-    let gone = f.engine_with(|s| s.root = Path::new("/no/such/lake").to_path_buf());
+    let gone = f.engine_with(|s| s.root = Some(Path::new("/no/such/lake").to_path_buf()));
     let run = gone.run_scan("test", &NoProgress).await.unwrap();
     assert_eq!(run.status, ScanStatus::Failed);
     assert!(

@@ -284,7 +284,7 @@ async fn scan(args: ScanArgs) -> Result<ExitCode> {
         if !folder.is_dir() {
             bail!("{} is not a folder", folder.display());
         }
-        source.root = folder.canonicalize()?;
+        source.root = Some(folder.canonicalize()?);
         source.environment = args.environment.clone();
         source.env_type = args.env_type.clone();
         source.data_source_type = args.data_source_type.clone();
