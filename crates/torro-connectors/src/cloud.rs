@@ -117,6 +117,16 @@ impl ObjectStoreSource {
         }
     }
 
+    #[cfg(test)]
+    pub(crate) fn location_for_tests(&self) -> &StorageLocation {
+        &self.location
+    }
+
+    #[cfg(test)]
+    pub(crate) fn context_for_tests(&self) -> &SourceContext {
+        &self.context
+    }
+
     fn container_word(&self) -> &'static str {
         match self.location.storage_type {
             StorageType::AzureBlob => "container",

@@ -521,3 +521,219 @@ fn looks_like_json_object(text: &str) -> bool {
     let t = text.trim();
     t.starts_with('{') && t.ends_with('}')
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn config(
+        kind: StorageType,
+        auth: Option<&str>,
+        options: &[(&str, &str)],
+        secrets: &[(&str, &str)],
+    ) -> ConnectorConfig {
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        ConnectorConfig {
+            storage_type: kind,
+            account: None,
+            container: "lake".into(),
+            auth: auth.map(String::from),
+            endpoint: None,
+            region: None,
+            options: map(options),
+            secrets: map(secrets),
+        }
+    }
+
+    fn config_error_of(result: Result<ObjectStoreSource, SourceError>) -> String {
+        match result {
+            Err(SourceError::Config(message)) => message,
+            Err(other) => panic!("expected a config error, got {other:?}"),
+            Ok(source) => panic!("expected a config error, got {source:?}"),
+        }
+    }
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+    #[test]
+    fn s3_access_key_needs_both_halves_and_names_the_missing_one() {
+        let no_id = config(
+            StorageType::S3,
+            Some("access_key"),
+            &[],
+            &[("secret_access_key", SECRET)],
+        );
+        let message = config_error_of(open_s3(&no_id));
+        assert!(message.contains("option access_key_id is missing"), "{message}");
+        let no_secret = config(StorageType::S3, Some("access_key"), &[("access_key_id", "AKIA1")], &[]);
+        let message = config_error_of(open_s3(&no_secret));
+        assert!(message.contains("secret secret_access_key is missing"), "{message}");
+    }
+
+    #[test]
+    fn s3_on_aws_has_no_account_and_a_custom_endpoint_is_its_account() {
+        let mut c = config(
+            StorageType::S3,
+            Some("access_key"),
+            &[("access_key_id", "AKIA1")],
+            &[("secret_access_key", SECRET), ("session_token", "tok")],
+        );
+        c.region = Some("eu-west-1".into());
+        let aws = open_s3(&c).unwrap();
+        assert_eq!(aws.location_for_tests().account, "");
+        assert_eq!(aws.location_for_tests().urn("raw/a.csv"), "s3://lake/raw/a.csv");
+
+        c.endpoint = Some("http://minio.internal:9000/".into());
+        let minio = open_s3(&c).unwrap();
+        assert_eq!(minio.location_for_tests().account, "minio.internal:9000");
+        assert_eq!(minio.location_for_tests().urn("raw/a.csv"), "s3://lake/raw/a.csv");
+        let debug = format!("{minio:?}");
+        assert!(!debug.contains(SECRET) && !debug.contains("tok\""), "{debug}");
+    }
+
+    #[test]
+    fn bad_endpoints_and_plain_http_without_consent_are_rejected() {
+        let mut c = config(
+            StorageType::S3,
+            Some("anonymous"),
+            &[],
+            &[("secret_access_key", SECRET)],
+        );
+        for bad in ["not a url", "ftp://host/x", "http://"] {
+            c.endpoint = Some(bad.into());
+            let message = config_error_of(open_s3(&c));
+            assert!(message.contains("is not a valid URL"), "{bad}: {message}");
+            assert!(!message.contains(SECRET));
+        }
+        c.endpoint = Some("http://127.0.0.1:9000".into());
+        c.options.insert("allow_http".into(), "false".into());
+        let message = config_error_of(open_s3(&c));
+        assert!(message.contains("allow_http"), "{message}");
+        c.options.insert("allow_http".into(), "maybe".into());
+        let message = config_error_of(open_s3(&c));
+        assert!(message.contains("option allow_http must be"), "{message}");
+    }
+
+    #[test]
+    fn unknown_auth_methods_list_the_known_ones() {
+        for kind in [StorageType::S3, StorageType::AzureBlob, StorageType::Gcs] {
+            let mut c = config(kind, Some("password"), &[], &[]);
+            c.account = Some("acct".into());
+            let result = match kind {
+                StorageType::S3 => open_s3(&c),
+                StorageType::AzureBlob => open_azure(&c),
+                _ => open_gcs(&c),
+            };
+            let message = config_error_of(result);
+            assert!(message.contains("unknown auth method \"password\""), "{message}");
+            assert!(message.contains("expected one of"), "{message}");
+        }
+    }
+
+    #[test]
+    fn retries_and_timeouts_are_validated() {
+        let mut c = config(StorageType::Gcs, Some("anonymous"), &[("max_retries", "many")], &[]);
+        assert!(config_error_of(open_gcs(&c)).contains("option max_retries must be a whole number"));
+        c.options = [("timeout_seconds".to_string(), "0".to_string())].into();
+        assert!(config_error_of(open_gcs(&c)).contains("timeout_seconds"));
+        c.options = [("max_retries".to_string(), "5".to_string())].into();
+        let source = open_gcs(&c).unwrap();
+        assert_eq!(source.location_for_tests().urn("a/b.parquet"), "gs://lake/a/b.parquet");
+    }
+
+    #[test]
+    fn azure_needs_an_account_and_each_auth_its_settings() {
+        let c = config(
+            StorageType::AzureBlob,
+            Some("account_key"),
+            &[],
+            &[("account_key", AZURITE_KEY)],
+        );
+        assert!(config_error_of(open_azure(&c)).contains("account (the storage account name) is missing"));
+        let mut c = config(
+            StorageType::AzureBlob,
+            Some("service_principal"),
+            &[("client_id", "app")],
+            &[("client_secret", SECRET)],
+        );
+        c.account = Some("acct".into());
+        let message = config_error_of(open_azure(&c));
+        assert!(message.contains("option tenant_id is missing"), "{message}");
+        let mut c = config(StorageType::AzureBlob, Some("sas_token"), &[], &[]);
+        c.account = Some("acct".into());
+        assert!(config_error_of(open_azure(&c)).contains("secret sas_token is missing"));
+        c.secrets
+            .insert("sas_token".into(), "?sv=2022-11-02&ss=b&sig=abc%3D".into());
+        let source = open_azure(&c).unwrap();
+        assert_eq!(
+            source.location_for_tests().urn("x.csv"),
+            "abfss://lake@acct.dfs.core.windows.net/x.csv"
+        );
+    }
+
+    #[test]
+    fn azure_connection_strings_and_the_emulator() {
+        let text = format!(
+            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;"
+        );
+        let cs = parse_connection_string(&text).unwrap();
+        assert_eq!(cs.account_name.as_deref(), Some("devstoreaccount1"));
+        assert_eq!(cs.account_key.as_deref(), Some(AZURITE_KEY));
+        assert!(!format!("{cs:?}").contains(AZURITE_KEY));
+        assert!(parse_connection_string("AccountName").is_err());
+
+        let c = config(
+            StorageType::AzureBlob,
+            Some("connection_string"),
+            &[],
+            &[("connection_string", &text)],
+        );
+        let source = open_azure(&c).unwrap();
+        assert_eq!(source.location_for_tests().account, "devstoreaccount1");
+        let bad = config(
+            StorageType::AzureBlob,
+            Some("connection_string"),
+            &[],
+            &[("connection_string", "AccountName=a;EndpointSuffix=core.windows.net")],
+        );
+        assert!(config_error_of(open_azure(&bad)).contains("neither AccountKey nor SharedAccessSignature"));
+
+        let mut emulator = config(StorageType::AzureBlob, None, &[("use_emulator", "true")], &[]);
+        emulator.endpoint = Some("http://127.0.0.1:10001".into());
+        let source = open_azure(&emulator).unwrap();
+        assert_eq!(source.location_for_tests().account, AZURITE_ACCOUNT);
+        assert_eq!(
+            source.context_for_tests().endpoint,
+            "http://127.0.0.1:10001/devstoreaccount1"
+        );
+    }
+
+    #[test]
+    fn gcs_service_account_must_be_a_json_key_and_is_never_shown() {
+        let c = config(
+            StorageType::Gcs,
+            Some("service_account"),
+            &[],
+            &[("service_account_json", "not json")],
+        );
+        let message = config_error_of(open_gcs(&c));
+        assert!(
+            message.contains("service_account_json is not a JSON object"),
+            "{message}"
+        );
+        assert!(!message.contains("not json"));
+        let c = config(StorageType::Gcs, Some("service_account"), &[], &[]);
+        assert!(config_error_of(open_gcs(&c)).contains("secret service_account_json is missing"));
+    }
+
+    #[test]
+    fn bucket_names_with_slashes_are_rejected() {
+        let mut c = config(StorageType::Gcs, Some("anonymous"), &[], &[]);
+        c.container = "lake/raw".into();
+        assert!(config_error_of(open_gcs(&c)).contains("must be a bucket name"));
+    }
+}
