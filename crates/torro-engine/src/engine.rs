@@ -4,6 +4,8 @@ use chrono::Utc;
 use torro_catalog::CatalogStore;
 use torro_model::{NewScanRun, ScanCounts, ScanRun};
 
+use crate::connections::Connections;
+use crate::secrets::SecretBox;
 use crate::{EngineError, TorroConfig};
 
 /// Receives a running scan's counters, for progress bars and logs.
@@ -28,17 +30,35 @@ struct Inner {
     store: Arc<dyn CatalogStore>,
     config: TorroConfig,
     running: Mutex<Option<i64>>,
+    connections: Connections,
 }
 
 impl Engine {
+    /// An engine without a secret key: managed connections without secrets work, storing
+    /// or reading secrets fails with a message naming `TORRO_SECRET_KEY`.
     pub fn new(store: Arc<dyn CatalogStore>, config: TorroConfig) -> Self {
+        Self::build(store, config, None)
+    }
+
+    /// An engine that encrypts connection secrets with `secrets` (see [`crate::secrets`]).
+    pub fn with_secrets(store: Arc<dyn CatalogStore>, config: TorroConfig, secrets: SecretBox) -> Self {
+        Self::build(store, config, Some(secrets))
+    }
+
+    fn build(store: Arc<dyn CatalogStore>, config: TorroConfig, secrets: Option<SecretBox>) -> Self {
         Engine {
             inner: Arc::new(Inner {
+                connections: Connections::new(store.clone(), secrets),
                 store,
                 config,
                 running: Mutex::new(None),
             }),
         }
+    }
+
+    /// Managed connections: create, change, test, remove.
+    pub fn connections(&self) -> &Connections {
+        &self.inner.connections
     }
 
     pub fn store(&self) -> &Arc<dyn CatalogStore> {
@@ -74,9 +94,43 @@ impl Engine {
         self.execute(run.id, progress).await
     }
 
+    /// Starts a scan of managed connection `id` only, in the background, like
+    /// [`Engine::trigger_scan`]. NotFound when there is no such connection; Conflict when
+    /// it is disabled.
+    pub async fn trigger_connection_scan(&self, id: i64) -> Result<ScanRun, EngineError> {
+        let connections = self.connections();
+        let connection = connections.get(id).await?;
+        if connection.status != "active" {
+            return Err(torro_catalog::CatalogError::Conflict(format!(
+                "connection {} is {}; set its status to active to scan it",
+                connection.name, connection.status
+            ))
+            .into());
+        }
+        let config = Arc::new(TorroConfig {
+            scan: self.inner.config.scan.clone(),
+            sources: vec![connections.source_config(&connection).await?],
+        });
+        let run = self.begin_with("connection", &config).await?;
+        let engine = self.clone();
+        let scan_id = run.id;
+        tokio::spawn(async move {
+            let result = crate::scan::execute(&engine.inner.store, &config, scan_id, &NoProgress).await;
+            *engine.inner.running.lock().expect("scan guard poisoned") = None;
+            if let Err(e) = result {
+                tracing::error!(scan_id, connection_id = id, error = %e, "connection scan failed");
+            }
+        });
+        Ok(run)
+    }
+
     /// Claims the one-scan slot and writes the run record.
     async fn begin(&self, trigger: &str) -> Result<ScanRun, EngineError> {
-        let config = &self.inner.config;
+        self.begin_with(trigger, &self.inner.config).await
+    }
+
+    /// [`Engine::begin`] for the sources of `config`.
+    async fn begin_with(&self, trigger: &str, config: &TorroConfig) -> Result<ScanRun, EngineError> {
         if config.sources.is_empty() {
             return Err(EngineError::NoSources);
         }

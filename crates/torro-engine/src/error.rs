@@ -9,6 +9,13 @@ pub enum EngineError {
     NoSources,
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A field of a request is invalid; `field` names it (`name`, `config.root`, `secrets.x`).
+    #[error("invalid {field}: {message}")]
+    InvalidInput { field: String, message: String },
+    /// Secrets cannot be encrypted or decrypted (no key, or a changed key). The message
+    /// says what to do and never holds a secret.
+    #[error("{0}")]
+    Secrets(String),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
 }

@@ -2,11 +2,15 @@
 //! The API server, the CLI and (later) workers call the same [`Engine`].
 
 pub mod config;
+pub mod connections;
 mod engine;
 mod error;
 mod inspect;
 mod scan;
+pub mod secrets;
 
 pub use config::{ScanSettings, SourceConfig, TorroConfig};
+pub use connections::{ConnectionTest, Connections, ContainerTest};
 pub use engine::{Engine, NoProgress, ScanProgress};
 pub use error::EngineError;
+pub use secrets::{SecretBox, SecretKey};
