@@ -168,7 +168,7 @@ fn column_type(rows: &[Vec<String>], i: usize) -> (Option<Scalar>, bool) {
 /// - there is no other row, or
 /// - some column below holds typed values (numbers, dates, booleans), or
 /// - every column below is text and none of the first row's values reappears in its column.
-fn detect_header(sample: &[Vec<String>]) -> bool {
+pub(crate) fn detect_header(sample: &[Vec<String>]) -> bool {
     let Some((first, rest)) = sample.split_first() else {
         return false;
     };
@@ -194,7 +194,7 @@ fn detect_header(sample: &[Vec<String>]) -> bool {
 }
 
 /// Header names (trimmed; `column_N` when empty or absent), made unique with `_2`, `_3`...
-fn column_names(header: Option<&[String]>, columns: usize) -> Vec<String> {
+pub(crate) fn column_names(header: Option<&[String]>, columns: usize) -> Vec<String> {
     let mut taken = HashSet::new();
     (0..columns)
         .map(|i| {

@@ -12,6 +12,7 @@
 
 mod avro_header;
 mod delimited;
+mod excel;
 mod json_records;
 mod parquet_footer;
 mod plan;
@@ -63,7 +64,8 @@ pub fn infer(
         FileFormat::Json | FileFormat::Ndjson => json_records::infer(format, compression, file_size, window, options),
         FileFormat::Parquet => parquet_footer::infer(file_size, window),
         FileFormat::Avro => avro_header::infer(file_size, window),
-        FileFormat::Excel | FileFormat::Orc | FileFormat::Delta | FileFormat::Iceberg => Err(FormatError::Invalid {
+        FileFormat::Excel => excel::infer(file_size, window, options),
+        FileFormat::Orc | FileFormat::Delta | FileFormat::Iceberg => Err(FormatError::Invalid {
             format,
             message: "not readable from one file's bytes yet".into(),
         }),

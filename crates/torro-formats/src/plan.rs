@@ -92,10 +92,11 @@ pub(crate) fn grow_head(current_end: u64, file_size: u64) -> Option<ByteRange> {
 /// The first range to fetch for a file of `file_size` bytes.
 pub fn initial_read(format: FileFormat, file_size: u64) -> ByteRange {
     match format {
-        FileFormat::Parquet => ByteRange {
+        FileFormat::Parquet | FileFormat::Orc => ByteRange {
             start: file_size.saturating_sub(HEAD_BYTES),
             end: file_size,
         },
+        FileFormat::Excel => crate::excel::initial_read(file_size),
         _ => ByteRange {
             start: 0,
             end: file_size.min(HEAD_BYTES),

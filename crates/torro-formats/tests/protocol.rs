@@ -591,6 +591,98 @@ fn avro_header_longer_than_the_head() {
     assert!(matches!(drive(AVRO, cut).result, Err(FormatError::Invalid { .. })));
 }
 
+// ---------- Excel ----------
+
+const EXCEL: FormatAndCompression = (FileFormat::Excel, Compression::None);
+
+#[test]
+fn xlsx_sheets_from_openpyxl() {
+    let file = include_bytes!("fixtures/orders.xlsx");
+    let run = drive(EXCEL, file);
+    let i = ok(&run);
+    assert_eq!((run.reads, run.bytes_read), (1, file.len() as u64), "read whole, once");
+    assert_eq!(
+        columns(i),
+        [
+            "id: int64 not null",
+            "customer: string not null",
+            "amount: float64 not null",
+            "paid: boolean not null",
+            "ordered_on: date not null",
+            "shipped_at: timestamp[us] not null",
+            "note: string",
+        ]
+    );
+    assert_eq!(i.row_count, Some(20));
+    let d = &i.details;
+    assert_eq!(d["container"], "xlsx");
+    assert_eq!(d["sheet"], "Orders");
+    assert_eq!(d["sheet_count"], 4);
+    let sheets = d["sheets"].as_array().unwrap();
+    let names: Vec<_> = sheets.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Orders", "Empty", "Codes", "Hidden"]);
+    assert_eq!(sheets[1]["columns"], serde_json::json!([]));
+    assert_eq!(sheets[1]["row_count"], 0);
+    assert_eq!(
+        sheets[2]["columns"],
+        serde_json::json!([
+            {"name": "code", "type": "string", "nullable": false},
+            {"name": "label", "type": "string", "nullable": false},
+        ])
+    );
+    assert_eq!(sheets[3]["visible"], "hidden");
+    assert_eq!(sheets[3]["has_header"], false);
+    assert_eq!(
+        sheets[3]["columns"],
+        serde_json::json!([
+            {"name": "column_1", "type": "int64", "nullable": false},
+            {"name": "column_2", "type": "float64", "nullable": false},
+        ])
+    );
+}
+
+#[test]
+fn xls_from_xlwt() {
+    let file = include_bytes!("fixtures/people.xls");
+    let run = drive(EXCEL, file);
+    let i = ok(&run);
+    assert_eq!(
+        columns(i),
+        [
+            "name: string not null",
+            "age: int64 not null",
+            "height: float64 not null",
+            "born: date not null",
+        ]
+    );
+    assert_eq!(i.row_count, Some(3));
+    assert_eq!(i.details["container"], "xls");
+    assert_eq!(i.details["sheet"], "People");
+}
+
+#[test]
+fn excel_over_the_limit_is_refused_after_one_head_read() {
+    let mut file = include_bytes!("fixtures/orders.xlsx").to_vec();
+    file.resize(MAX_WINDOW as usize + 1, 0);
+    let run = drive(EXCEL, &file);
+    assert_eq!((run.reads, run.bytes_read), (1, HEAD_BYTES));
+    let err = run.result.unwrap_err();
+    assert!(matches!(err, FormatError::TooLarge(_)), "{err}");
+    assert!(err.to_string().contains("Excel file"), "{err}");
+}
+
+#[test]
+fn damaged_workbooks_fail_clearly() {
+    let file = include_bytes!("fixtures/orders.xlsx");
+    let err = drive(EXCEL, &file[..file.len() / 2]).result.unwrap_err();
+    assert!(err.to_string().contains("not a valid excel file"), "{err}");
+    let err = drive(EXCEL, b"id,name\n1,a\n").result.unwrap_err();
+    assert!(err.to_string().contains("neither a zip-based workbook"), "{err}");
+    let xls = include_bytes!("fixtures/people.xls");
+    let err = drive(EXCEL, &xls[..xls.len() - 600]).result.unwrap_err();
+    assert!(err.to_string().contains("not a valid excel file"), "{err}");
+}
+
 // ---------- properties ----------
 
 fn any_format() -> impl Strategy<Value = FormatAndCompression> {
@@ -622,6 +714,24 @@ proptest! {
         let size = text.len() as u64 + offset_hint;
         let window = Window { offset: offset_hint.min(size), bytes: text.as_bytes() };
         let _ = infer(format.0, format.1, size, &window, &InferOptions::default());
+    }
+
+    /// Real workbooks with bytes overwritten: an answer (often an error), never a panic.
+    #[test]
+    fn damaged_workbooks_never_panic(
+        xls in any::<bool>(),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..16),
+    ) {
+        let mut file = if xls {
+            include_bytes!("fixtures/people.xls").to_vec()
+        } else {
+            include_bytes!("fixtures/orders.xlsx").to_vec()
+        };
+        for (at, byte) in edits {
+            let i = at.index(file.len());
+            file[i] = byte;
+        }
+        let _ = drive(EXCEL, &file);
     }
 
     /// Parquet with a valid tail around arbitrary metadata bytes.
