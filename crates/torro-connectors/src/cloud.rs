@@ -141,14 +141,26 @@ impl ObjectStoreSource {
         let container = &self.location.container;
         let endpoint = &self.context.endpoint;
         let detail = self.context.redact(&short(&err.to_string()));
-        let message = match &err {
-            object_store::Error::NotFound { .. } if !listing => {
+        // Some calls (listings) wrap HTTP failures as `Generic`; their text keeps the status.
+        let status = status_in(&detail);
+        let not_found = matches!(err, object_store::Error::NotFound { .. })
+            || status == Some(404)
+            // S3, Azure, and fake-gcs-server (which answers 500 for a missing bucket).
+            || ["NoSuchBucket", "ContainerNotFound", "no bucket named"]
+                .iter()
+                .any(|code| detail.contains(code));
+        let denied = matches!(
+            err,
+            object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. }
+        ) || matches!(status, Some(401 | 403));
+        let message = match () {
+            _ if not_found && !listing => {
                 return SourceError::NotFound { path: path.to_string() };
             }
-            object_store::Error::NotFound { .. } => {
+            _ if not_found => {
                 format!("{what} {container} does not exist at {endpoint}: check the {what} name ({detail})")
             }
-            object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => format!(
+            _ if denied => format!(
                 "access denied to {what} {container} at {endpoint}: check the credentials ({}) and their permissions ({detail})",
                 self.context.credentials
             ),
@@ -177,6 +189,12 @@ impl ObjectStoreSource {
             message,
         }
     }
+}
+
+/// The HTTP status in an `object_store` error text ("... status code: 403 Forbidden ...").
+fn status_in(text: &str) -> Option<u16> {
+    let at = text.find("status code: ")? + "status code: ".len();
+    text.get(at..at + 3)?.parse().ok()
 }
 
 fn short(text: &str) -> String {
