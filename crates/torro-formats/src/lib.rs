@@ -14,6 +14,7 @@ mod avro_header;
 mod delimited;
 mod excel;
 mod json_records;
+mod orc_footer;
 mod parquet_footer;
 mod plan;
 mod scalar;
@@ -65,9 +66,12 @@ pub fn infer(
         FileFormat::Parquet => parquet_footer::infer(file_size, window),
         FileFormat::Avro => avro_header::infer(file_size, window),
         FileFormat::Excel => excel::infer(file_size, window, options),
-        FileFormat::Orc | FileFormat::Delta | FileFormat::Iceberg => Err(FormatError::Invalid {
+        FileFormat::Orc => orc_footer::infer(file_size, window),
+        FileFormat::Delta | FileFormat::Iceberg => Err(FormatError::Invalid {
             format,
-            message: "not readable from one file's bytes yet".into(),
+            message: "a table is read from its metadata folder (delta::table_from_log, \
+                      iceberg::table_from_metadata), not from one file's bytes"
+                .into(),
         }),
     }
 }

@@ -683,6 +683,103 @@ fn damaged_workbooks_fail_clearly() {
     assert!(err.to_string().contains("not a valid excel file"), "{err}");
 }
 
+// ---------- ORC ----------
+
+const ORC: FormatAndCompression = (FileFormat::Orc, Compression::None);
+
+#[test]
+fn orc_footers_from_pyarrow_in_every_codec() {
+    let files: [(&str, &[u8]); 5] = [
+        ("none", include_bytes!("fixtures/orders_uncompressed.orc")),
+        ("zlib", include_bytes!("fixtures/orders_zlib.orc")),
+        ("snappy", include_bytes!("fixtures/orders_snappy.orc")),
+        ("zstd", include_bytes!("fixtures/orders_zstd.orc")),
+        ("lz4", include_bytes!("fixtures/orders_lz4.orc")),
+    ];
+    for (codec, file) in files {
+        let run = drive(ORC, file);
+        let i = ok(&run);
+        assert_eq!(run.reads, 1, "{codec}: the 64 KiB suffix holds the tail");
+        assert_eq!(
+            columns(i),
+            [
+                "id: int64",
+                "name: string",
+                "price: decimal(10,2)",
+                "ordered: timestamp[ns]",
+                "day: date",
+                "ok: boolean",
+                "ratio: float64",
+                "small: int16",
+                "tags: list<string>",
+                "attrs: map<string, int32>",
+                "address: struct<city: string, zip: int32>",
+                "blob: binary",
+            ],
+            "{codec}"
+        );
+        assert_eq!(i.row_count, Some(1000), "{codec}");
+        assert_eq!(i.details["compression"], codec);
+        assert!(i.details["num_stripes"].as_u64().unwrap() >= 1, "{codec}");
+    }
+}
+
+#[test]
+fn orc_tail_longer_than_the_first_read_needs_one_more() {
+    // A hand-made file whose footer carries 100 KiB of user metadata.
+    let big = "x".repeat(100 * 1024);
+    let mut footer = Vec::new();
+    pb_bytes(4, &[0x08, 12, 0x12, 1, 1, 0x1a, 2, b'i', b'd'], &mut footer); // struct<id>
+    pb_bytes(4, &[0x08, 4], &mut footer); // long
+    let mut item = Vec::new();
+    pb_bytes(1, b"note", &mut item);
+    pb_bytes(2, big.as_bytes(), &mut item);
+    pb_bytes(5, &item, &mut footer);
+    footer.extend_from_slice(&[6 << 3, 7]); // 7 rows
+    let mut ps = Vec::new();
+    ps.push(1 << 3);
+    pb_varint(footer.len() as u64, &mut ps);
+    pb_bytes(8000, b"ORC", &mut ps);
+    let mut file = b"ORC".to_vec();
+    file.extend_from_slice(&footer);
+    file.extend_from_slice(&ps);
+    file.push(ps.len() as u8);
+
+    let run = drive(ORC, &file);
+    let i = ok(&run);
+    assert_eq!(run.reads, 2);
+    assert_eq!(columns(i), ["id: int64"]);
+    assert_eq!(i.row_count, Some(7));
+    assert_eq!(i.details["key_value_metadata"]["note"]["length"], 100 * 1024);
+}
+
+#[test]
+fn corrupt_orc_fails_clearly() {
+    let file = include_bytes!("fixtures/orders_zlib.orc");
+    let err = drive(ORC, &file[..file.len() - 1]).result.unwrap_err();
+    assert!(matches!(err, FormatError::Invalid { .. }), "{err}");
+    let err = drive(ORC, b"PAR1 not an orc file PAR1").result.unwrap_err();
+    assert!(err.to_string().contains("really ORC"), "{err}");
+    let mut flipped = file.to_vec();
+    let n = flipped.len();
+    flipped[n - 40] ^= 0xff; // inside the compressed footer
+    assert!(drive(ORC, &flipped).result.is_err());
+}
+
+fn pb_varint(mut v: u64, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn pb_bytes(field: u64, bytes: &[u8], out: &mut Vec<u8>) {
+    pb_varint(field << 3 | 2, out);
+    pb_varint(bytes.len() as u64, out);
+    out.extend_from_slice(bytes);
+}
+
 // ---------- properties ----------
 
 fn any_format() -> impl Strategy<Value = FormatAndCompression> {
@@ -732,6 +829,27 @@ proptest! {
             file[i] = byte;
         }
         let _ = drive(EXCEL, &file);
+    }
+
+    /// Real ORC files with bytes of the tail overwritten: an answer, never a panic.
+    #[test]
+    fn damaged_orc_tails_never_panic(
+        codec in 0usize..5,
+        edits in prop::collection::vec((0usize..600, any::<u8>()), 1..8),
+    ) {
+        let files: [&[u8]; 5] = [
+            include_bytes!("fixtures/orders_uncompressed.orc"),
+            include_bytes!("fixtures/orders_zlib.orc"),
+            include_bytes!("fixtures/orders_snappy.orc"),
+            include_bytes!("fixtures/orders_zstd.orc"),
+            include_bytes!("fixtures/orders_lz4.orc"),
+        ];
+        let mut file = files[codec].to_vec();
+        let n = file.len();
+        for (back, byte) in edits {
+            file[n - 1 - back.min(n - 1)] = byte;
+        }
+        let _ = drive(ORC, &file);
     }
 
     /// Parquet with a valid tail around arbitrary metadata bytes.
