@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use torro_catalog::{CatalogError, CatalogStore, NewConnectionRow};
 use torro_model::{Connection, ConnectionInput, ConnectionSettings, ConnectorConfig, SECRET_KEYS, StorageType};
 
-use crate::{EngineError, SourceConfig};
 use crate::secrets::{SecretBox, SecretsError};
+use crate::{EngineError, SourceConfig};
 
 /// Statuses a connection may have; only active ones are scanned.
 pub const STATUSES: &[&str] = &["active", "disabled"];
@@ -108,7 +108,12 @@ impl Connections {
         c.endpoint = tidy(&c.endpoint);
         c.region = tidy(&c.region);
         c.containers = c.containers.iter().map(|s| s.trim().to_string()).collect();
-        c.folders = c.folders.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        c.folders = c
+            .folders
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
         c.file_extensions = c
             .file_extensions
             .iter()
@@ -116,15 +121,24 @@ impl Connections {
             .filter(|s| !s.is_empty())
             .collect();
         if let Some(i) = c.containers.iter().position(|s| s.is_empty()) {
-            return Err(invalid(format!("config.containers[{i}]"), "a container name must not be empty"));
+            return Err(invalid(
+                format!("config.containers[{i}]"),
+                "a container name must not be empty",
+            ));
         }
         match input.connector_type {
             StorageType::Local => {
                 let Some(root) = &c.root else {
-                    return Err(invalid("config.root", "a local connection needs config.root, the folder that holds its containers"));
+                    return Err(invalid(
+                        "config.root",
+                        "a local connection needs config.root, the folder that holds its containers",
+                    ));
                 };
                 if !Path::new(root).is_absolute() {
-                    return Err(invalid("config.root", format!("config.root must be an absolute path, got {root:?}")));
+                    return Err(invalid(
+                        "config.root",
+                        format!("config.root must be an absolute path, got {root:?}"),
+                    ));
                 }
                 for (i, container) in c.containers.iter().enumerate() {
                     if Path::new(container).is_absolute() || container.split(['/', '\\']).any(|p| p == "..") {
@@ -137,17 +151,26 @@ impl Connections {
             }
             StorageType::AzureBlob => {
                 if c.account.is_none() {
-                    return Err(invalid("config.account", "an azure_blob connection needs config.account, the storage account name"));
+                    return Err(invalid(
+                        "config.account",
+                        "an azure_blob connection needs config.account, the storage account name",
+                    ));
                 }
                 if c.containers.is_empty() {
-                    return Err(invalid("config.containers", "an azure_blob connection needs at least one container"));
+                    return Err(invalid(
+                        "config.containers",
+                        "an azure_blob connection needs at least one container",
+                    ));
                 }
             }
             StorageType::S3 | StorageType::Gcs => {
                 if c.containers.is_empty() {
                     return Err(invalid(
                         "config.containers",
-                        format!("an {} connection needs at least one bucket in config.containers", input.connector_type),
+                        format!(
+                            "an {} connection needs at least one bucket in config.containers",
+                            input.connector_type
+                        ),
                     ));
                 }
             }
@@ -170,7 +193,10 @@ impl Connections {
             None => "active".to_string(),
             Some(s) if STATUSES.contains(&s) => s.to_string(),
             Some(s) => {
-                return Err(invalid("status", format!("unknown status {s:?}; expected active or disabled")));
+                return Err(invalid(
+                    "status",
+                    format!("unknown status {s:?}; expected active or disabled"),
+                ));
             }
         });
         out.schedule = match input.schedule.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -198,8 +224,12 @@ impl Connections {
     /// connection with its audit row. AlreadyExists when the name is taken.
     pub async fn create(&self, input: &ConnectionInput, actor: &str) -> Result<Connection, EngineError> {
         let input = Self::validate(input)?;
-        let secrets: BTreeMap<String, String> =
-            input.secrets.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let secrets: BTreeMap<String, String> = input
+            .secrets
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let row = self.row(&input, &secrets)?;
         Ok(self.store.create_connection(&row, actor).await?)
     }
@@ -297,8 +327,12 @@ impl Connections {
     /// error; an unreachable or refused container is a result with `ok: false`.
     pub async fn test_config(&self, input: &ConnectionInput) -> Result<ConnectionTest, EngineError> {
         let input = Self::validate(input)?;
-        let secrets: BTreeMap<String, String> =
-            input.secrets.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let secrets: BTreeMap<String, String> = input
+            .secrets
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let configs = connector_configs_of(input.connector_type, &input.connection_type, &input.config, &secrets);
         Ok(test_configs(&configs).await)
     }
@@ -331,7 +365,11 @@ impl Connections {
     }
 
     /// The store row of a validated input with these (plain-text) secrets, encrypted.
-    fn row(&self, input: &ConnectionInput, secrets: &BTreeMap<String, String>) -> Result<NewConnectionRow, EngineError> {
+    fn row(
+        &self,
+        input: &ConnectionInput,
+        secrets: &BTreeMap<String, String>,
+    ) -> Result<NewConnectionRow, EngineError> {
         let secrets_ciphertext = if secrets.is_empty() {
             None
         } else {
@@ -415,7 +453,10 @@ pub async fn test_configs(configs: &[ConnectorConfig]) -> ConnectionTest {
             Ok(source) => match tokio::time::timeout(TEST_TIMEOUT, source.test_connection()).await {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err(format!("no answer within {} s; check the endpoint and network", TEST_TIMEOUT.as_secs())),
+                Err(_) => Err(format!(
+                    "no answer within {} s; check the endpoint and network",
+                    TEST_TIMEOUT.as_secs()
+                )),
             },
         };
         let error = outcome.err().map(|message| redact(&message, &config.secrets));
@@ -458,10 +499,15 @@ pub fn check_cron(expr: &str) -> Result<(), String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '*' | '/' | ',' | '-' | '?' | '#'))
         {
-            return Err(format!("schedule: the {} field {field:?} has an invalid character", NAMES[i]));
+            return Err(format!(
+                "schedule: the {} field {field:?} has an invalid character",
+                NAMES[i]
+            ));
         }
         for number in field.split(|c: char| !c.is_ascii_digit()).filter(|n| !n.is_empty()) {
-            let n: u32 = number.parse().map_err(|_| format!("schedule: {number:?} is not a number"))?;
+            let n: u32 = number
+                .parse()
+                .map_err(|_| format!("schedule: {number:?} is not a number"))?;
             // Step values (`*/90`) are not bounded by the field's range; others are.
             let is_step = field.contains(&format!("/{number}"));
             if !is_step && n > MAX[i] {
@@ -560,7 +606,10 @@ mod tests {
         assert_eq!(field_of(err), "secrets.api_token");
         let mut a = azure_input("a");
         a.config.options.insert("account_key".into(), "oops".into());
-        assert_eq!(field_of(Connections::validate(&a).unwrap_err()), "config.options.account_key");
+        assert_eq!(
+            field_of(Connections::validate(&a).unwrap_err()),
+            "config.options.account_key"
+        );
         let mut a = azure_input("a");
         a.status = Some("paused".into());
         assert_eq!(field_of(Connections::validate(&a).unwrap_err()), "status");
@@ -609,7 +658,10 @@ mod tests {
         let u = svc.update(c.id, &change, "bob").await.unwrap();
         assert_eq!(u.secret_names, ["sas_token"]);
         let configs = svc.connector_configs(&u).await.unwrap();
-        assert_eq!(configs[0].secrets, [("sas_token".to_string(), "sv=1&sig=zz".to_string())].into());
+        assert_eq!(
+            configs[0].secrets,
+            [("sas_token".to_string(), "sv=1&sig=zz".to_string())].into()
+        );
 
         // Removing the last secret leaves no ciphertext.
         let mut none = keep.clone();
@@ -675,6 +727,9 @@ mod tests {
     #[test]
     fn test_errors_never_show_secret_values() {
         let secrets = [("account_key".to_string(), "s3cr3t-value".to_string())].into();
-        assert_eq!(redact("bad key s3cr3t-value in request", &secrets), "bad key *** in request");
+        assert_eq!(
+            redact("bad key s3cr3t-value in request", &secrets),
+            "bad key *** in request"
+        );
     }
 }

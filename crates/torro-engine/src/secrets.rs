@@ -92,7 +92,10 @@ impl SecretKey {
         {
             return Ok((SecretKey(key), KeySource::EnvKey));
         }
-        Ok((SecretKey(Sha256::digest(text.as_bytes()).into()), KeySource::EnvPassphrase))
+        Ok((
+            SecretKey(Sha256::digest(text.as_bytes()).into()),
+            KeySource::EnvPassphrase,
+        ))
     }
 
     /// Reads the key file, or creates it (32 random bytes, mode 0600) when it is missing.
@@ -103,10 +106,7 @@ impl SecretKey {
                     Ok(raw) => SecretKey(raw),
                     Err(_) => {
                         let text = String::from_utf8(bytes).map_err(|_| {
-                            SecretsError::Key(format!(
-                                "{} holds neither 32 raw bytes nor a text key",
-                                path.display()
-                            ))
+                            SecretsError::Key(format!("{} holds neither 32 raw bytes nor a text key", path.display()))
                         })?;
                         Self::from_text(&text)
                             .map_err(|_| SecretsError::Key(format!("{} is empty", path.display())))?

@@ -203,6 +203,9 @@ impl From<EngineError> for ApiError {
             EngineError::AlreadyRunning(_) => ApiError::new(ErrorCode::ScanRunning, e.to_string()),
             EngineError::NoSources => ApiError::new(ErrorCode::NoSources, e.to_string()),
             EngineError::Catalog(c) => c.into(),
+            EngineError::InvalidInput { .. } => ApiError::invalid(e.to_string()),
+            // Shown (it says what to do and holds no secret), and logged under the error id.
+            EngineError::Secrets(message) => ApiError::new(ErrorCode::Internal, message),
             other => ApiError::internal(other),
         }
     }
@@ -296,6 +299,20 @@ mod tests {
                 "scan_running",
             ),
             (EngineError::NoSources.into(), StatusCode::CONFLICT, "no_sources"),
+            (
+                EngineError::InvalidInput {
+                    field: "config.root".into(),
+                    message: "missing".into(),
+                }
+                .into(),
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+            ),
+            (
+                EngineError::Secrets("cannot decrypt".into()).into(),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+            ),
             (
                 EngineError::Config("bad".into()).into(),
                 StatusCode::INTERNAL_SERVER_ERROR,

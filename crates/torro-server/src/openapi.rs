@@ -4,7 +4,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{discovery, health, scans};
+use crate::routes::{connections, discovery, health, scans};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,12 +24,22 @@ use crate::routes::{discovery, health, scans};
         scans::list,
         scans::show,
         scans::errors,
+        connections::create,
+        connections::list,
+        connections::show,
+        connections::update,
+        connections::delete,
+        connections::test_config,
+        connections::test,
+        connections::scan,
+        connections::discoveries,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(
         (name = "discovery", description = "The catalog of discovered files"),
         (name = "workflow", description = "Review: approve, reject, publish, archive"),
         (name = "scans", description = "Scan runs and their errors"),
+        (name = "connections", description = "Managed connections: storage accounts, their secrets (never returned), tests and scans"),
         (name = "health", description = "Liveness and database check"),
     )
 )]

@@ -1,6 +1,7 @@
 //! The HTTP routes. Each handler reads like a checklist: validate → call the store or
 //! engine → map to a response body.
 
+pub mod connections;
 pub mod discovery;
 pub mod health;
 pub mod scans;
@@ -26,6 +27,17 @@ pub fn routes() -> Router<AppState> {
         .route("/api/discovery/{id}/reject", put(discovery::reject))
         .route("/api/discovery/{id}/publish", put(discovery::publish))
         .route("/api/discovery/{id}/archive", put(discovery::archive))
+        .route("/api/connections", get(connections::list).post(connections::create))
+        .route("/api/connections/test-config", post(connections::test_config))
+        .route(
+            "/api/connections/{id}",
+            get(connections::show)
+                .put(connections::update)
+                .delete(connections::delete),
+        )
+        .route("/api/connections/{id}/test", post(connections::test))
+        .route("/api/connections/{id}/scan", post(connections::scan))
+        .route("/api/connections/{id}/discoveries", get(connections::discoveries))
         .route("/api/scans", get(scans::list))
         .route("/api/scans/{id}", get(scans::show))
         .route("/api/scans/{id}/errors", get(scans::errors))

@@ -5,11 +5,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
-use torro_catalog::{Backend, CatalogError, CatalogStore, Result};
+use torro_catalog::{Backend, CatalogError, CatalogStore, NewConnectionRow, Result};
 use torro_engine::{Engine, TorroConfig};
 use torro_model::{
-    AuditEntry, Discovery, DiscoveryQuery, DiscoveryStats, KnownObject, NewScanError, NewScanRun, Observation, Page,
-    ScanCounts, ScanError, ScanRun, ScanStatus, SchemaVersion, StatusChange, StorageLocation, UpsertResult,
+    AuditEntry, Connection, Discovery, DiscoveryQuery, DiscoveryStats, KnownObject, NewScanError, NewScanRun,
+    Observation, Page, ScanCounts, ScanError, ScanRun, ScanStatus, SchemaVersion, StatusChange, StorageLocation,
+    UpsertResult,
 };
 use torro_server::AppState;
 
@@ -165,6 +166,30 @@ impl CatalogStore for BrokenStore {
         broken()
     }
     async fn audit_log(&self, _: &str, _: i64) -> Result<Vec<AuditEntry>> {
+        broken()
+    }
+    async fn create_connection(&self, _: &NewConnectionRow, _: &str) -> Result<Connection> {
+        broken()
+    }
+    async fn update_connection(&self, _: i64, _: &NewConnectionRow, _: &str) -> Result<Connection> {
+        broken()
+    }
+    async fn get_connection(&self, _: i64) -> Result<Option<Connection>> {
+        broken()
+    }
+    async fn get_connection_by_name(&self, _: &str) -> Result<Option<Connection>> {
+        broken()
+    }
+    async fn list_connections(&self) -> Result<Vec<Connection>> {
+        broken()
+    }
+    async fn delete_connection(&self, _: i64, _: &str) -> Result<()> {
+        broken()
+    }
+    async fn record_connection_test(&self, _: i64, _: DateTime<Utc>, _: Option<&str>) -> Result<Connection> {
+        broken()
+    }
+    async fn connection_secrets(&self, _: i64) -> Result<Option<String>> {
         broken()
     }
 }
