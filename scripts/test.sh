@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every Torro test on this machine: starts the database servers the tests need
 # when they are not running, installs cargo-nextest when missing, then runs the suite.
-# Tests read the servers' addresses from TORRO_TEST_POSTGRES_URL / TORRO_TEST_MYSQL_URL.
+# Tests read the servers' addresses from TORRO_TEST_POSTGRES_URL / TORRO_TEST_MYSQL_URL, and the
+# object-store emulators' from TORRO_TEST_AZURITE_URL / TORRO_TEST_S3_URL / TORRO_TEST_GCS_URL.
 # With CI=true a missing server fails the run; otherwise those tests say loudly they skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +36,21 @@ start_mariadb || { log "MariaDB is not reachable at 127.0.0.1:3306"; missing=1; 
 if [ "$missing" = 1 ] && [ "${CI:-}" = "true" ]; then
   log "CI=true and a database server is missing: failing"
   exit 1
+fi
+
+# Object-store emulators (Azurite, SeaweedFS, fake-gcs-server), in a folder of this run
+# so that runs never share them; stopped when this script exits.
+export TORRO_SERVICES_RUN=".tools/run/test-$$"
+trap 'scripts/services.sh stop; rm -rf "$TORRO_SERVICES_RUN"' EXIT
+if scripts/services.sh start; then
+  # shellcheck disable=SC1091
+  source "$(scripts/services.sh env)"
+elif [ "${CI:-}" = "true" ]; then
+  log "CI=true and an object-store emulator did not start: failing (logs in $TORRO_SERVICES_RUN)"
+  exit 1
+else
+  log "!!! an object-store emulator did not start (logs in $TORRO_SERVICES_RUN); its tests will say SKIPPED !!!"
+  [ -f "$(scripts/services.sh env)" ] && source "$(scripts/services.sh env)"
 fi
 
 if ! cargo nextest --version >/dev/null 2>&1; then
