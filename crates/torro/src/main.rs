@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 failure (the message says why); 2 bad usage (from clap);
 //! 3 a scan finished but some files could not be read (`scan --strict` only).
 
+mod connections;
 mod demo;
 mod output;
 mod progress;
@@ -44,6 +45,9 @@ enum Command {
     /// Browse the catalog.
     #[command(subcommand)]
     Discoveries(DiscoveriesCommand),
+    /// Manage connections to storage accounts (secrets stored encrypted).
+    #[command(subcommand)]
+    Connections(connections::ConnectionsCommand),
     /// Write sample data lakes to disk.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -204,6 +208,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Discoveries(DiscoveriesCommand::List(args)) => list(args).await,
         Command::Discoveries(DiscoveriesCommand::Show(args)) => show(args).await,
+        Command::Connections(command) => connections::run(command).await,
         Command::Demo(DemoCommand::Lake { dir }) => {
             let n = demo::generate_demo(&dir)?;
             println!("wrote {n} files under {}", dir.display());
@@ -240,7 +245,9 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         config.sources.push(source);
     }
     config.validate()?;
-    let engine = Engine::new(store, config);
+    let (key, key_source) = torro_engine::SecretKey::from_env().context("cannot load the secret key")?;
+    tracing::info!(source = ?key_source, "connection secrets key loaded");
+    let engine = Engine::with_secrets(store, config, torro_engine::SecretBox::new(&key));
     if args.demo {
         let run = engine.run_scan("demo", &progress::Reporter::stderr()).await?;
         eprintln!("demo: {}", output::scan_summary(&run));

@@ -181,3 +181,91 @@ fn serve_demo_prints_its_address_and_answers_over_http() {
     );
     drop(server);
 }
+
+#[test]
+fn connections_add_list_show_test_remove() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(work.path().join("lake/raw")).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_torro"))
+            .args(args)
+            .current_dir(work.path())
+            .env_remove("TORRO_DATABASE_URL")
+            .env_remove("TORRO_SECRET_KEY")
+            .env_remove("TORRO_SECRET_KEY_FILE")
+            .env("TORRO_LOG", "error")
+            .env("LAKE_PASSWORD", "cli-secret-plaintext")
+            .output()
+            .expect("run torro")
+    };
+    let add = run(&[
+        "connections",
+        "add",
+        "--name",
+        "local-lake",
+        "--type",
+        "local",
+        "--root",
+        "lake",
+        "--container",
+        "raw",
+        "--environment",
+        "development",
+        "--tag",
+        "demo",
+        "--secret-env",
+        "password=LAKE_PASSWORD",
+        "--format",
+        "json",
+    ]);
+    assert!(add.status.success(), "{}", text(&add.stderr));
+    let added = json(&add);
+    assert_eq!(added["secrets"], serde_json::json!({"password": "***"}));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = std::fs::metadata(work.path().join("torro.key")).expect("key file created on first use");
+        assert_eq!(key.permissions().mode() & 0o777, 0o600);
+    }
+
+    let list = run(&["connections", "list", "--format", "json"]);
+    assert!(list.status.success(), "{}", text(&list.stderr));
+    let list = json(&list);
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["name"], "local-lake");
+    assert_eq!(list[0]["connector_type"], "local");
+    assert_eq!(list[0]["config"]["containers"], serde_json::json!(["raw"]));
+    let root = list[0]["config"]["root"].as_str().unwrap();
+    assert!(std::path::Path::new(root).is_absolute(), "{root}");
+    assert!(!list.to_string().contains("cli-secret-plaintext"));
+
+    let table = run(&["connections", "list"]);
+    assert!(text(&table.stdout).contains("local-lake"), "{}", text(&table.stdout));
+    let show = run(&["connections", "show", "local-lake"]);
+    assert!(text(&show.stdout).contains("password=***"), "{}", text(&show.stdout));
+    assert!(!text(&show.stdout).contains("cli-secret-plaintext"));
+
+    let test = run(&["connections", "test", "local-lake", "--format", "json"]);
+    assert!(test.status.success(), "{} {}", text(&test.stdout), text(&test.stderr));
+    assert_eq!(json(&test)["ok"], true);
+
+    let dup = run(&[
+        "connections",
+        "add",
+        "--name",
+        "local-lake",
+        "--type",
+        "local",
+        "--root",
+        "lake",
+    ]);
+    assert_eq!(dup.status.code(), Some(1));
+    assert!(text(&dup.stderr).contains("already exists"), "{}", text(&dup.stderr));
+
+    let remove = run(&["connections", "remove", "local-lake"]);
+    assert!(remove.status.success(), "{}", text(&remove.stderr));
+    let list = json(&run(&["connections", "list", "--format", "json"]));
+    assert!(list.as_array().unwrap().is_empty(), "{list}");
+    let db = std::fs::read(work.path().join("torro.db")).unwrap();
+    assert!(!String::from_utf8_lossy(&db).contains("cli-secret-plaintext"));
+}
