@@ -12,7 +12,9 @@
 
 mod avro_header;
 mod delimited;
+pub mod delta;
 mod excel;
+pub mod iceberg;
 mod json_records;
 mod orc_footer;
 mod parquet_footer;
@@ -22,6 +24,8 @@ mod scalar;
 mod test_util;
 mod text;
 
+pub use delta::{DeltaTable, table_from_log};
+pub use iceberg::{IcebergPartitionField, IcebergTable, table_from_metadata};
 pub use plan::{ByteRange, HEAD_BYTES, InferOptions, Inferred, MAX_WINDOW, Outcome, Window, initial_read};
 
 use torro_model::FileFormat;
