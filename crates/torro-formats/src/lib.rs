@@ -3,12 +3,16 @@
 //! The caller (the discovery engine) drives a small protocol so that it reads only
 //! what a format needs:
 //! 1. [`initial_read`] says which byte range to fetch first (64 KiB of the head for
-//!    text formats, one 64 KiB suffix read for Parquet, the head for Avro).
+//!    text formats, compressed or not, one 64 KiB suffix read for Parquet and ORC, the
+//!    head for Avro, the whole file for Excel workbooks up to [`MAX_WINDOW`]).
 //! 2. [`infer`] gets the bytes fetched so far as one contiguous window and answers
 //!    either [`Outcome::Inferred`] or [`Outcome::NeedMore`] with a larger window that
 //!    contains the current one (to finish a record, or to get a Parquet footer longer
 //!    than the first read). The caller fetches only the missing part, merges, and calls
 //!    again. [`MAX_WINDOW`] bounds the total.
+//!
+//! Tables are not files: [`table_from_log`] (Delta Lake) and [`table_from_metadata`]
+//! (Iceberg) read the metadata the engine fetched from a table's folder.
 
 mod avro_header;
 mod delimited;

@@ -2,7 +2,7 @@
 
 use torro_model::{FileFormat, Schema};
 
-/// Head read for text formats and Avro, and the first suffix read for Parquet.
+/// Head read for text formats and Avro, and the first suffix read for Parquet and ORC.
 pub const HEAD_BYTES: u64 = 64 * 1024;
 /// No inference ever asks for more than this many bytes in total.
 pub const MAX_WINDOW: u64 = 4 * 1024 * 1024;
