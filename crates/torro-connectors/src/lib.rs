@@ -15,3 +15,6 @@ pub use cloud_config::{AZURITE_ACCOUNT, AZURITE_KEY};
 pub use local::LocalSource;
 pub use open::open;
 pub use source::{ListEntry, ObjectInfo, ObjectSource, SourceError, SourceStats};
+
+#[cfg(feature = "testing")]
+pub mod testing;

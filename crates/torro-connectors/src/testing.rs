@@ -1,4 +1,5 @@
-//! Test fixtures on the emulators `scripts/services.sh` starts: each test gets its own
+//! Test support (feature `testing`), for this crate's and the engine's tests: fixtures on
+//! the emulators `scripts/services.sh` starts: each test gets its own
 //! fresh bucket/container, a writer store to put objects with, and the config of a
 //! Torro source over it. Missing env vars skip loudly, or fail when `CI=true`.
 
@@ -7,15 +8,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::{AZURITE_ACCOUNT, AZURITE_KEY};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
+use hmac::{Hmac, Mac};
 use object_store::aws::AmazonS3Builder;
 use object_store::azure::MicrosoftAzureBuilder;
 use object_store::client::{HttpClient, HttpConnector, HttpRequestBody, ReqwestConnector};
 use object_store::path::Path;
 use object_store::signer::Signer;
 use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, PutPayload};
-use sha2::{Digest, Sha256};
-use torro_connectors::{AZURITE_ACCOUNT, AZURITE_KEY};
+use sha2::Sha256;
 use torro_model::{ConnectorConfig, StorageType};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -258,8 +262,10 @@ async fn create_azure_container(url: &str, container: &str) {
         "PUT\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:{date}\nx-ms-version:{version}\n/{AZURITE_ACCOUNT}{}\nrestype:container",
         uri.path()
     );
-    let key = base64_decode(AZURITE_KEY);
-    let signature = base64_encode(&hmac_sha256(&key, string_to_sign.as_bytes()));
+    let key = BASE64.decode(AZURITE_KEY).expect("the Azurite key is base64");
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length");
+    mac.update(string_to_sign.as_bytes());
+    let signature = BASE64.encode(mac.finalize().into_bytes());
     let request = http::Request::builder()
         .method(http::Method::PUT)
         .uri(uri)
@@ -283,65 +289,4 @@ async fn create_gcs_bucket(url: &str, bucket: &str) {
         .unwrap();
     let (status, body) = send(request).await;
     assert!(status == 200, "creating the GCS bucket failed: {status} {body}");
-}
-
-fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
-    const BLOCK: usize = 64;
-    let mut k = if key.len() > BLOCK {
-        Sha256::digest(key).to_vec()
-    } else {
-        key.to_vec()
-    };
-    k.resize(BLOCK, 0);
-    let inner: Vec<u8> = k.iter().map(|b| b ^ 0x36).chain(message.iter().copied()).collect();
-    let inner_hash = Sha256::digest(&inner);
-    let outer: Vec<u8> = k.iter().map(|b| b ^ 0x5c).chain(inner_hash.iter().copied()).collect();
-    Sha256::digest(&outer).to_vec()
-}
-
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().fold(0u32, |acc, b| (acc << 8) | *b as u32) << (8 * (3 - chunk.len()));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn base64_decode(text: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for c in text.bytes().filter(|c| *c != b'=') {
-        let v = B64.iter().position(|b| *b == c).expect("base64") as u32;
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    out
-}
-
-#[test]
-fn hmac_and_base64_match_known_vectors() {
-    // RFC 4231 test case 2.
-    let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-    assert_eq!(
-        mac.iter().map(|b| format!("{b:02x}")).collect::<String>(),
-        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-    );
-    assert_eq!(base64_encode(b"foobar"), "Zm9vYmFy");
-    assert_eq!(base64_encode(b"fo"), "Zm8=");
-    assert_eq!(base64_decode("Zm9vYg=="), b"foob");
 }

@@ -1,12 +1,10 @@
 //! The connector suite, run unchanged against each emulator (SeaweedFS for S3, Azurite,
 //! fake-gcs-server). `scripts/test.sh` starts them and sets `TORRO_TEST_*_URL`.
 
-mod helpers;
-
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
-use helpers::{Emulator, Fixture, fixture};
+use torro_connectors::testing::{Emulator, Fixture, fixture};
 use torro_connectors::{ListEntry, ObjectInfo, ObjectSource, SourceError, open};
 
 async fn list_objects(source: &dyn ObjectSource, prefix: &str) -> Vec<ObjectInfo> {
