@@ -166,13 +166,8 @@ impl SourceConfig {
 
     /// The stores to open and the prefixes to scan in each. Local sources open their
     /// root once and scan each container folder (and folder within it) as a prefix;
-    /// cloud sources open each container. `${NAME}` secrets are read from the environment.
+    /// cloud sources open each container.
     pub fn targets(&self) -> Result<Vec<ScanTarget>, EngineError> {
-        let secrets = self
-            .secrets
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), expand_env(&self.name, k, v)?)))
-            .collect::<Result<BTreeMap<_, _>, EngineError>>()?;
         let folders: Vec<String> = self.folders.iter().map(|f| f.trim_matches('/').to_string()).collect();
         let connector = |container: String| ConnectorConfig {
             storage_type: self.storage_type,
@@ -182,7 +177,7 @@ impl SourceConfig {
             endpoint: self.endpoint.clone(),
             region: self.region.clone(),
             options: self.options.clone(),
-            secrets: secrets.clone(),
+            secrets: self.secrets.clone(),
         };
         let under = |base: &str| -> Vec<String> {
             if folders.is_empty() {
@@ -243,8 +238,15 @@ fn expand_env(source: &str, key: &str, value: &str) -> Result<String, EngineErro
 }
 
 impl TorroConfig {
+    /// Parses a config file. `${NAME}` secret values are read from the environment here,
+    /// for config files only: a secret stored in the catalog is never expanded.
     pub fn from_toml(text: &str) -> Result<Self, EngineError> {
-        let config: TorroConfig = toml::from_str(text).map_err(|e| EngineError::Config(e.to_string()))?;
+        let mut config: TorroConfig = toml::from_str(text).map_err(|e| EngineError::Config(e.to_string()))?;
+        for source in &mut config.sources {
+            for (key, value) in source.secrets.iter_mut() {
+                *value = expand_env(&source.name, key, value)?;
+            }
+        }
         config.validate()?;
         Ok(config)
     }
@@ -356,13 +358,16 @@ mod tests {
         assert_eq!(targets[1].connector.container, "curated");
         assert_eq!(targets[0].prefixes, ["sales", "hr"]);
         assert_eq!(targets[0].connector.secrets["secret_access_key"], "s3cr3t");
-        assert!(!format!("{:?}", c.sources[0]).contains("TORRO_TEST_CONFIG_SECRET"));
+        assert!(
+            !format!("{:?}", c.sources[0]).contains("s3cr3t"),
+            "Debug must not show secrets"
+        );
 
-        let missing = TorroConfig::from_toml(
+        let err = TorroConfig::from_toml(
             "[[sources]]\nname='x'\ntype='gcs'\ncontainers=['b']\nsecrets={service_account_json='${TORRO_NOT_SET_ANYWHERE}'}\n",
         )
-        .unwrap();
-        let err = missing.sources[0].targets().unwrap_err().to_string();
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains("TORRO_NOT_SET_ANYWHERE") && err.contains("not set"),
             "{err}"

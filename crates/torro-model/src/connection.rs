@@ -125,7 +125,7 @@ pub struct ConnectionSettings {
 
 /// What creating or replacing a connection takes. On update, a secret left out keeps
 /// its stored value; a secret set to "" removes it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConnectionInput {
     pub name: String,
     pub connector_type: StorageType,
@@ -135,4 +135,56 @@ pub struct ConnectionInput {
     pub status: Option<String>,
     pub schedule: Option<String>,
     pub labels: SourceLabels,
+}
+
+impl std::fmt::Debug for ConnectionInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionInput")
+            .field("name", &self.name)
+            .field("connector_type", &self.connector_type)
+            .field("connection_type", &self.connection_type)
+            .field("config", &self.config)
+            .field(
+                "secrets",
+                &self.secrets.keys().map(|k| (k, "***")).collect::<BTreeMap<_, _>>(),
+            )
+            .field("status", &self.status)
+            .field("schedule", &self.schedule)
+            .field("labels", &self.labels)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_secret_values() {
+        let mut secrets = BTreeMap::new();
+        secrets.insert("account_key".to_string(), "hunter2".to_string());
+        let input = ConnectionInput {
+            name: "n".into(),
+            connector_type: StorageType::AzureBlob,
+            connection_type: "account_key".into(),
+            config: ConnectionSettings::default(),
+            secrets: secrets.clone(),
+            status: None,
+            schedule: None,
+            labels: SourceLabels::default(),
+        };
+        let config = ConnectorConfig {
+            storage_type: StorageType::AzureBlob,
+            account: None,
+            container: "c".into(),
+            auth: None,
+            endpoint: None,
+            region: None,
+            options: BTreeMap::new(),
+            secrets,
+        };
+        for text in [format!("{input:?}"), format!("{config:?}")] {
+            assert!(text.contains("account_key") && !text.contains("hunter2"), "{text}");
+        }
+    }
 }
