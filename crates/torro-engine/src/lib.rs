@@ -8,6 +8,7 @@ mod error;
 mod inspect;
 mod scan;
 pub mod secrets;
+mod tables;
 
 pub use config::{ScanSettings, SourceConfig, TorroConfig};
 pub use connections::{ConnectionTest, Connections, ContainerTest};

@@ -17,6 +17,7 @@ use torro_model::{
 };
 
 use crate::inspect::{Inspection, inspect};
+use crate::tables::{TableRead, Tables, read_table};
 use crate::{EngineError, ScanProgress, SourceConfig, TorroConfig};
 
 /// How often running counters are written to the catalog for people watching.
@@ -198,6 +199,7 @@ async fn scan_prefix(
     let mut in_flight = FuturesUnordered::new();
     let mut entries = source.list(prefix);
     let mut listing_done = false;
+    let mut tables = Tables::default();
 
     loop {
         tokio::select! {
@@ -222,6 +224,9 @@ async fn scan_prefix(
                     run.error(path, ScanErrorKind::Read, message);
                 }
                 Some(Ok(ListEntry::Object(info))) => {
+                    if tables.take(&info) {
+                        continue;
+                    }
                     if !is_in_scope(cfg, &info.path) {
                         continue;
                     }
@@ -259,6 +264,40 @@ async fn scan_prefix(
         }
     }
     drop(entries);
+    for table in tables.found() {
+        if !cfg.accepts_extension(table.format.as_str()) {
+            continue;
+        }
+        run.counts.listed += 1;
+        match known.remove(&table.root) {
+            Some(k) if k.fingerprint == table.fingerprint && !k.deleted => {
+                unchanged_ids.push(k.id);
+                run.counts.unchanged += 1;
+            }
+            previous => {
+                let inspection = match read_table(source, &table).await {
+                    TableRead::Read(inferred) => Inspection::Inferred(inferred),
+                    TableRead::Invalid(message) => Inspection::Invalid {
+                        kind: ScanErrorKind::Format,
+                        message,
+                    },
+                    TableRead::Unreachable(message) => Inspection::Unreachable(message),
+                };
+                let work = Work {
+                    info: ObjectInfo {
+                        path: table.root,
+                        size: 0,
+                        last_modified: None,
+                        etag: None,
+                    },
+                    fingerprint: table.fingerprint,
+                    format: Some((table.format, torro_formats::Compression::None)),
+                    is_new: previous.is_none(),
+                };
+                batch.extend(record(run, &location, labels, work, inspection));
+            }
+        }
+    }
     if !batch.is_empty() {
         run.store.apply_observations(run.scan_id, &batch).await?;
     }

@@ -39,6 +39,7 @@ engine_suite!(
     bad_files_become_per_file_errors_and_the_scan_goes_on,
     containers_and_extension_filters_limit_what_is_scanned,
     one_scan_at_a_time_and_a_missing_folder_fails_the_run_clearly,
+    delta_and_iceberg_tables_are_one_entry_each,
 );
 
 struct Fixture {
@@ -305,6 +306,75 @@ async fn one_scan_at_a_time_and_a_missing_folder_fails_the_run_clearly(f: Fixtur
     let run = missing_container.run_scan("test", &NoProgress).await.unwrap();
     assert_eq!(run.status, ScanStatus::Failed);
     assert!(run.message.as_deref().unwrap().contains("nope"), "{:?}", run.message);
+}
+
+fn delta_commit(columns: &[(&str, &str)], add: &str) -> String {
+    let fields: Vec<String> = columns
+        .iter()
+        .map(|(n, t)| format!(r#"{{"name":"{n}","type":"{t}","nullable":true,"metadata":{{}}}}"#))
+        .collect();
+    let schema = format!(r#"{{"type":"struct","fields":[{}]}}"#, fields.join(","));
+    format!(
+        "{}\n{}\n",
+        serde_json::json!({"metaData": {"id": "t1", "format": {"provider": "parquet", "options": {}},
+            "schemaString": schema, "partitionColumns": [], "configuration": {}, "createdTime": 1_700_000_000_000_i64}}),
+        serde_json::json!({"add": {"path": add, "partitionValues": {}, "size": 100,
+            "modificationTime": 1_700_000_000_000_i64, "dataChange": true}}),
+    )
+}
+
+async fn delta_and_iceberg_tables_are_one_entry_each(f: Fixture) {
+    f.write(
+        "curated/orders/_delta_log/00000000000000000000.json",
+        delta_commit(&[("id", "long")], "p0.parquet").as_bytes(),
+    );
+    f.write("curated/orders/p0.parquet", &parquet_file(&["id"]));
+    f.write(
+        "warehouse/events/metadata/v1.metadata.json",
+        br#"{"format-version": 1, "table-uuid": "9c12", "location": "s3://b/warehouse/events", "last-updated-ms": 1,
+            "last-column-id": 2, "schema": {"type": "struct", "schema-id": 0, "fields": [
+              {"id": 1, "name": "event_id", "required": true, "type": "long"},
+              {"id": 2, "name": "ts", "required": false, "type": "timestamptz"}]},
+            "partition-spec": [], "properties": {}, "current-snapshot-id": -1, "snapshots": []}"#,
+    );
+    f.write("warehouse/events/metadata/snap-1-1-abc.avro", b"Obj\x01");
+
+    let first = f.scan().await;
+    assert_eq!(first.status, ScanStatus::Succeeded, "{:?}", first.message);
+    // Two tables and the one data file; the metadata files are not entries of their own.
+    assert_eq!(
+        (first.counts.listed, first.counts.new, first.counts.failed),
+        (3, 3, 0),
+        "{first:?}"
+    );
+    let delta = f.by_path("curated/orders").await;
+    assert_eq!(delta.format, Some(FileFormat::Delta));
+    assert_eq!(delta.schema.as_ref().unwrap().fields[0].name, "id");
+    let iceberg = f.by_path("warehouse/events").await;
+    assert_eq!(iceberg.format, Some(FileFormat::Iceberg));
+    let names: Vec<_> = iceberg
+        .schema
+        .as_ref()
+        .unwrap()
+        .fields
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(names, ["event_id", "ts"]);
+
+    let again = f.scan().await;
+    assert_eq!((again.counts.unchanged, again.counts.bytes_read), (3, 0));
+
+    // A new commit that adds a column: the table entry changes and gets schema version 2.
+    f.write(
+        "curated/orders/_delta_log/00000000000000000001.json",
+        delta_commit(&[("id", "long"), ("country", "string")], "p1.parquet").as_bytes(),
+    );
+    let changed = f.scan().await;
+    assert_eq!(changed.counts.changed, 1, "{changed:?}");
+    let history = f.store.schema_history(delta.id).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1].diff.as_ref().unwrap().added[0].name, "country");
 }
 
 /// The same engine over the object-store emulators (SeaweedFS for S3, Azurite, fake-gcs-server)
