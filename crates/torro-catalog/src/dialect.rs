@@ -61,6 +61,12 @@ pub(crate) trait Dialect: sqlx::Database {
 
     fn last_insert_id(result: &Self::QueryResult) -> Option<i64>;
 
+    /// Appended to an `INSERT`: skip the row when `unique_col` already holds its value
+    /// (another transaction may have inserted it meanwhile) instead of failing.
+    fn on_conflict_ignore(unique_col: &str) -> String {
+        format!(" ON CONFLICT ({unique_col}) DO NOTHING")
+    }
+
     /// A condition on `d` (discoveries) matching every term (as a prefix), pushing its binds.
     fn search_condition(terms: &[String], args: &mut Vec<Arg>) -> String;
 }
@@ -173,6 +179,10 @@ impl Dialect for MySql {
 
     fn last_insert_id(result: &Self::QueryResult) -> Option<i64> {
         i64::try_from(result.last_insert_id()).ok()
+    }
+
+    fn on_conflict_ignore(unique_col: &str) -> String {
+        format!(" ON DUPLICATE KEY UPDATE {unique_col} = {unique_col}")
     }
 
     fn search_condition(terms: &[String], args: &mut Vec<Arg>) -> String {

@@ -99,7 +99,7 @@ const DISCOVERY_COLUMNS: &str = "d.id, d.storage_type, d.account, d.container, d
      d.extension, d.format, d.size, d.etag, d.last_modified, d.fingerprint, d.row_count, d.column_count, \
      d.schema_json, d.schema_hash, d.format_details, d.status, d.approval_status, d.error, d.source_name, \
      d.environment, d.env_type, d.data_source_type, d.tags, d.first_seen, d.last_seen, d.last_changed, \
-     d.deleted, d.deleted_at, d.last_scan_id";
+     d.deleted, d.deleted_at, d.last_scan_id, d.dataset_id, d.partition_values";
 
 const SCAN_RUN_COLUMNS: &str = "r.id, r.trigger_kind, r.target, r.status, r.started_at, r.finished_at, \
      r.duration_ms, r.listed, r.new_count, r.changed, r.unchanged, r.deleted_count, r.failed, r.bytes_read, \
@@ -136,6 +136,10 @@ fn discovery_filter<DB: Dialect>(q: &DiscoveryQuery) -> (String, Vec<Arg>, Strin
     }
     if let Some(s) = &q.source_name {
         eq("source_name", s.clone(), &mut conds, &mut args);
+    }
+    if let Some(id) = q.dataset_id {
+        conds.push("d.dataset_id = ?".into());
+        args.push(Arg::I64(id));
     }
     if let Some(search) = &q.search {
         let terms = query_terms(search);
@@ -212,6 +216,37 @@ impl RowValues {
         })
     }
 }
+
+/// Datasets with their aggregates, computed from their files at read time: counts, size,
+/// partitions and schemas over live files; `last_changed` over all files (a deletion is a
+/// change). `inner_where` narrows the aggregated files (`d`), `outer_where` the datasets
+/// (`ds`); binds go inner first.
+fn dataset_select<DB: Dialect>(inner_where: &str, outer_where: &str) -> String {
+    let n = DB::BIGINT;
+    format!(
+        "SELECT ds.id, ds.storage_type, ds.account, ds.container, ds.path, ds.partition_columns, ds.first_seen, \
+         CAST(COALESCE(a.file_count, 0) AS {n}) AS file_count, \
+         CAST(COALESCE(a.deleted_file_count, 0) AS {n}) AS deleted_file_count, \
+         CAST(COALESCE(a.total_size, 0) AS {n}) AS total_size, \
+         CAST(COALESCE(a.partition_count, 0) AS {n}) AS partition_count, \
+         CAST(COALESCE(a.distinct_schema_count, 0) AS {n}) AS distinct_schema_count, \
+         COALESCE(a.last_changed, ds.first_seen) AS last_changed, \
+         (SELECT s.schema_json FROM discoveries s WHERE s.dataset_id = ds.id AND s.deleted = FALSE \
+          AND s.schema_json IS NOT NULL ORDER BY s.last_changed DESC, s.id DESC LIMIT 1) AS schema_json \
+         FROM datasets ds LEFT JOIN (SELECT d.dataset_id, \
+         SUM(CASE WHEN d.deleted = FALSE THEN 1 ELSE 0 END) AS file_count, \
+         SUM(CASE WHEN d.deleted = FALSE THEN 0 ELSE 1 END) AS deleted_file_count, \
+         SUM(CASE WHEN d.deleted = FALSE THEN d.size ELSE 0 END) AS total_size, \
+         COUNT(DISTINCT CASE WHEN d.deleted = FALSE THEN d.partition_values END) AS partition_count, \
+         COUNT(DISTINCT CASE WHEN d.deleted = FALSE THEN d.schema_hash END) AS distinct_schema_count, \
+         MAX(d.last_changed) AS last_changed \
+         FROM discoveries d WHERE d.dataset_id IS NOT NULL{inner_where} GROUP BY d.dataset_id) a \
+         ON a.dataset_id = ds.id{outer_where}"
+    )
+}
+
+/// Newest change first.
+const DATASET_ORDER: &str = " ORDER BY COALESCE(a.last_changed, ds.first_seen) DESC, ds.id DESC";
 
 fn action_of(to: ApprovalStatus) -> &'static str {
     match to {
@@ -360,6 +395,11 @@ macro_rules! impl_catalog_store {
                     deleted: row.try_get("deleted")?,
                     deleted_at: Self::opt_ts(row, "deleted_at")?,
                     last_scan_id: row.try_get("last_scan_id")?,
+                    dataset_id: row.try_get("dataset_id")?,
+                    partition_values: row
+                        .try_get::<Option<String>, _>("partition_values")?
+                        .map(|j| serde_json::from_str(&j).map_err(|e| corrupt("partition_values", e)))
+                        .transpose()?,
                 })
             }
 
@@ -489,6 +529,16 @@ macro_rules! impl_catalog_store {
                 let key = location_key(&o.location, &o.path);
                 let v = RowValues::of(o)?;
                 let seen = o.seen_at;
+                let (dataset_id, partition_values) = match torro_model::dataset_of(&o.path) {
+                    Some(dataset) => {
+                        let values = (!dataset.partitions.is_empty())
+                            .then(|| serde_json::to_string(&dataset.partitions))
+                            .transpose()
+                            .map_err(|e| corrupt("partition_values", e))?;
+                        (Some(Self::ensure_dataset(&mut *conn, o, &dataset).await?), values)
+                    }
+                    None => (None, None),
+                };
                 let existing = Self::query(
                     &format!(
                         "SELECT id, fingerprint, schema_hash, status, error, deleted, last_changed \
@@ -522,6 +572,8 @@ macro_rules! impl_catalog_store {
                     Arg::Str(o.labels.data_source_type.clone()),
                     Arg::Str(v.tags),
                     Arg::Str(v.search_doc.clone()),
+                    Arg::OptI64(dataset_id),
+                    Arg::OptStr(partition_values),
                 ];
                 let (id, outcome) = match existing {
                     None => {
@@ -544,9 +596,10 @@ macro_rules! impl_catalog_store {
                             "INSERT INTO discoveries (location_key, storage_type, account, container, path, \
                              folder, name, extension, format, size, etag, last_modified, fingerprint, row_count, \
                              column_count, schema_json, schema_hash, format_details, status, error, source_name, \
-                             environment, env_type, data_source_type, tags, search_doc, approval_status, \
-                             first_seen, last_seen, last_changed, deleted, last_scan_id) VALUES ({}, FALSE, ?)",
-                            placeholders(30)
+                             environment, env_type, data_source_type, tags, search_doc, dataset_id, \
+                             partition_values, approval_status, first_seen, last_seen, last_changed, deleted, \
+                             last_scan_id) VALUES ({}, FALSE, ?)",
+                            placeholders(32)
                         );
                         let id = Self::insert_id(&mut *conn, &sql, args)
                             .await
@@ -568,7 +621,8 @@ macro_rules! impl_catalog_store {
                              etag = ?, last_modified = ?, fingerprint = ?, row_count = ?, column_count = ?, \
                              schema_json = ?, schema_hash = ?, format_details = ?, status = ?, error = ?, \
                              source_name = ?, environment = ?, env_type = ?, data_source_type = ?, tags = ?, \
-                             search_doc = ?, last_seen = ?, last_changed = ?, last_scan_id = ?, \
+                             search_doc = ?, dataset_id = ?, partition_values = ?, \
+                             last_seen = ?, last_changed = ?, last_scan_id = ?, \
                              deleted = FALSE, deleted_at = NULL WHERE id = ?",
                             args,
                         )
@@ -635,6 +689,127 @@ macro_rules! impl_catalog_store {
                 Ok(torro_model::UpsertResult { id, outcome, schema_changed })
             }
 
+            /// The id of the dataset `key` names in `o`'s store, inserted when missing (in the
+            /// batch's transaction); partition columns it has not seen yet are appended.
+            async fn ensure_dataset(
+                conn: &mut <$db as Database>::Connection,
+                o: &Observation,
+                key: &torro_model::DatasetKey,
+            ) -> Result<i64> {
+                use sqlx::Row;
+                let lk = location_key(&o.location, &key.path);
+                let select = "SELECT id, partition_columns FROM datasets WHERE location_key = ?";
+                let mut row = Self::query(select, vec![Arg::Str(lk.clone())]).fetch_optional(&mut *conn).await?;
+                if row.is_none() {
+                    let columns = serde_json::to_string(&key.columns()).map_err(|e| corrupt("partition_columns", e))?;
+                    Self::query(
+                        &format!(
+                            "INSERT INTO datasets (location_key, storage_type, account, container, path, \
+                             partition_columns, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?){}",
+                            <$db as Dialect>::on_conflict_ignore("location_key")
+                        ),
+                        vec![
+                            Arg::Str(lk.clone()),
+                            Arg::Str(o.location.storage_type.as_str().into()),
+                            Arg::Str(o.location.account.clone()),
+                            Arg::Str(o.location.container.clone()),
+                            Arg::Str(key.path.clone()),
+                            Arg::Str(columns),
+                            Arg::Ts(o.seen_at),
+                        ],
+                    )
+                    .execute(&mut *conn)
+                    .await?;
+                    // A locking read sees a row another transaction committed meanwhile
+                    // (MySQL's plain reads keep the transaction's first snapshot).
+                    row = Self::query(&format!("{select}{}", <$db as Dialect>::FOR_UPDATE), vec![Arg::Str(lk.clone())])
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                }
+                let row = row.ok_or_else(|| CatalogError::Corrupt(format!("dataset {:?} vanished", key.path)))?;
+                let id: i64 = row.try_get("id")?;
+                let known: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("partition_columns")?)
+                    .map_err(|e| corrupt("partition_columns", e))?;
+                if key.partitions.iter().any(|(c, _)| !known.contains(c)) {
+                    let row = Self::query(
+                        &format!("SELECT partition_columns FROM datasets WHERE id = ?{}", <$db as Dialect>::FOR_UPDATE),
+                        vec![Arg::I64(id)],
+                    )
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    let mut columns: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("partition_columns")?)
+                        .map_err(|e| corrupt("partition_columns", e))?;
+                    for c in key.columns() {
+                        if !columns.contains(&c) {
+                            columns.push(c);
+                        }
+                    }
+                    let columns = serde_json::to_string(&columns).map_err(|e| corrupt("partition_columns", e))?;
+                    Self::query("UPDATE datasets SET partition_columns = ? WHERE id = ?", vec![Arg::Str(columns), Arg::I64(id)])
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(id)
+            }
+
+            /// Datasets (with aggregates, formats and current schema) selected by `dataset_select`.
+            async fn datasets(&self, sql: &str, args: Vec<Arg>) -> Result<Vec<torro_model::Dataset>> {
+                use sqlx::Row;
+                let rows = Self::query(sql, args).fetch_all(&self.pool).await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let s = |c: &str| -> Result<String> { Ok(r.try_get::<String, _>(c)?) };
+                    let location = StorageLocation {
+                        storage_type: parse("storage_type", &s("storage_type")?)?,
+                        account: s("account")?,
+                        container: s("container")?,
+                    };
+                    let path = s("path")?;
+                    let schema: Option<torro_model::Schema> = r
+                        .try_get::<Option<String>, _>("schema_json")?
+                        .map(|j| serde_json::from_str(&j).map_err(|e| corrupt("schema_json", e)))
+                        .transpose()?;
+                    out.push(torro_model::Dataset {
+                        id: r.try_get("id")?,
+                        urn: torro_model::Dataset::urn_of(&location, &path),
+                        location,
+                        path,
+                        partition_columns: serde_json::from_str(&s("partition_columns")?)
+                            .map_err(|e| corrupt("partition_columns", e))?,
+                        file_count: r.try_get("file_count")?,
+                        deleted_file_count: r.try_get("deleted_file_count")?,
+                        total_size: r.try_get("total_size")?,
+                        formats: Vec::new(),
+                        partition_count: r.try_get("partition_count")?,
+                        schema_hash: schema.as_ref().map(torro_model::Schema::hash),
+                        schema,
+                        distinct_schema_count: r.try_get("distinct_schema_count")?,
+                        first_seen: Self::ts(r, "first_seen")?,
+                        last_changed: Self::ts(r, "last_changed")?,
+                    });
+                }
+                if out.is_empty() {
+                    return Ok(out);
+                }
+                let rows = Self::query(
+                    &format!(
+                        "SELECT DISTINCT d.dataset_id, d.format FROM discoveries d WHERE d.deleted = FALSE \
+                         AND d.format IS NOT NULL AND d.dataset_id IN ({}) ORDER BY d.format",
+                        placeholders(out.len())
+                    ),
+                    out.iter().map(|d| Arg::I64(d.id)).collect(),
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                for r in &rows {
+                    let id: i64 = r.try_get("dataset_id")?;
+                    if let Some(d) = out.iter_mut().find(|d| d.id == id) {
+                        d.formats.push(r.try_get("format")?);
+                    }
+                }
+                Ok(out)
+            }
+
             async fn group_counts(&self, col: &str) -> Result<std::collections::BTreeMap<String, i64>> {
                 use sqlx::Row;
                 let rows = Self::query(
@@ -664,6 +839,7 @@ macro_rules! impl_catalog_store {
                 let migrator = migrator(&[
                     (1, "init", include_str!(concat!("../migrations/", $dir, "/0001_init.sql"))),
                     (2, "connections", include_str!(concat!("../migrations/", $dir, "/0002_connections.sql"))),
+                    (3, "datasets", include_str!(concat!("../migrations/", $dir, "/0003_datasets.sql"))),
                 ]);
                 // PostgreSQL and MySQL: sqlx takes an advisory lock, so concurrent starts queue up.
                 // SQLite has no such lock: two processes may race to record the same version and
@@ -1191,6 +1367,36 @@ macro_rules! impl_catalog_store {
                     .await?
                     .ok_or_else(|| CatalogError::NotFound(format!("connection {id}")))?;
                 Ok(row.try_get::<Option<String>, _>("secrets_ciphertext")?)
+            }
+
+            async fn list_datasets(
+                &self,
+                page: u32,
+                size: u32,
+                search: Option<&str>,
+            ) -> Result<torro_model::Page<torro_model::Dataset>> {
+                let (limit, offset) = limits(page, size);
+                let mut args = Vec::new();
+                let terms = search.map(query_terms).unwrap_or_default();
+                let outer_where = if terms.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " WHERE ds.id IN (SELECT d.dataset_id FROM discoveries d WHERE d.dataset_id IS NOT NULL \
+                         AND d.deleted = FALSE AND ({}))",
+                        <$db as Dialect>::search_condition(&terms, &mut args)
+                    )
+                };
+                let total = self.count(&format!("SELECT COUNT(*) FROM datasets ds{outer_where}"), args.clone()).await?;
+                args.extend([Arg::I64(limit), Arg::I64(offset)]);
+                let sql = format!("{}{DATASET_ORDER} LIMIT ? OFFSET ?", dataset_select::<$db>("", &outer_where));
+                let items = self.datasets(&sql, args).await?;
+                Ok(torro_model::Page { items, page, size: limit as u32, total })
+            }
+
+            async fn get_dataset(&self, id: i64) -> Result<Option<torro_model::Dataset>> {
+                let sql = dataset_select::<$db>(" AND d.dataset_id = ?", " WHERE ds.id = ?");
+                Ok(self.datasets(&sql, vec![Arg::I64(id), Arg::I64(id)]).await?.pop())
             }
         }
     };

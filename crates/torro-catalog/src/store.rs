@@ -116,3 +116,10 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// NotFound when there is no such connection. Only the engine decrypts it.
     async fn connection_secrets(&self, id: i64) -> Result<Option<String>>;
 }
+
+    // ---- logical datasets (rolled up by `apply_observations`, see `torro_model::dataset_of`) ----
+    /// Newest `last_changed` first. `search` matches datasets with a live file matching it
+    /// (the discovery search: file name, path, column names). Aggregates count live files,
+    /// except `deleted_file_count`.
+    async fn list_datasets(&self, page: u32, size: u32, search: Option<&str>) -> Result<Page<torro_model::Dataset>>;
+    async fn get_dataset(&self, id: i64) -> Result<Option<torro_model::Dataset>>;

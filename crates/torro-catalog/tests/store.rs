@@ -57,7 +57,11 @@ store_suite!(
     connection_update_keeps_created_at_and_test_results,
     connection_delete_then_not_found,
     connection_audit_rows_name_secrets_without_values,
-    discoveries_filter_by_source_name
+    discoveries_filter_by_source_name,
+    datasets_roll_up_partitions_and_part_files,
+    datasets_rescan_is_idempotent,
+    datasets_count_deleted_files_apart,
+    datasets_search_and_page
 );
 
 /// Several processes starting at once on one fresh database all migrate without error
@@ -1258,4 +1262,248 @@ async fn discoveries_filter_by_source_name(store: Store) {
     assert_eq!(paths(&store, only("crm-lake")).await, ["b.csv"]);
     assert_eq!(paths(&store, only("finance-lake")).await, ["a.csv"]);
     assert!(paths(&store, only("none")).await.is_empty());
+}
+
+// ---------- logical datasets ----------
+
+fn sized(path: &str, size: i64, schema: Option<Schema>, seen_at: DateTime<Utc>) -> Observation {
+    let mut o = obs(path, schema, seen_at);
+    o.size = size;
+    o
+}
+
+fn sales_batch() -> Vec<Observation> {
+    let v1 = schema(&[("id", DataType::Int64)]);
+    let v2 = schema(&[("id", DataType::Int64), ("amount", DataType::Float64)]);
+    vec![
+        sized(
+            "curated/sales/year=2023/month=12/part-00000.parquet",
+            100,
+            Some(v1.clone()),
+            t(1, 0),
+        ),
+        sized(
+            "curated/sales/year=2024/month=01/part-00000.parquet",
+            200,
+            Some(v1),
+            t(2, 0),
+        ),
+        sized(
+            "curated/sales/year=2024/month=01/part-00001.parquet",
+            300,
+            Some(v2.clone()),
+            t(3, 0),
+        ),
+        sized(
+            "curated/sales/year=2024/month=02/part-00000.parquet",
+            400,
+            None,
+            t(4, 0),
+        ),
+        sized(
+            "exports/orders/part-00000-1b2c.c000.snappy.parquet",
+            10,
+            Some(v2.clone()),
+            t(5, 0),
+        ),
+        sized(
+            "exports/orders/part-00001-1b2c.c000.snappy.parquet",
+            20,
+            Some(v2),
+            t(5, 0),
+        ),
+        sized("raw/customers.csv", 5, None, t(6, 0)),
+    ]
+}
+
+async fn datasets_roll_up_partitions_and_part_files(store: Store) {
+    let scan_id = scan(&store).await;
+    let ids: Vec<i64> = store
+        .apply_observations(scan_id, &sales_batch())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+
+    let page = store.list_datasets(0, 50, None).await.unwrap();
+    assert_eq!(page.total, 2);
+    let roots: Vec<&str> = page.items.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(roots, ["exports/orders", "curated/sales"], "newest change first");
+
+    let sales = &page.items[1];
+    assert_eq!(sales.location, lake());
+    assert_eq!(sales.urn, "s3://lake/curated/sales");
+    assert_eq!(sales.partition_columns, ["year", "month"]);
+    assert_eq!((sales.file_count, sales.deleted_file_count), (4, 0));
+    assert_eq!(sales.total_size, 1000);
+    assert_eq!(sales.formats, ["parquet"]);
+    assert_eq!(sales.partition_count, 3);
+    let v2 = schema(&[("id", DataType::Int64), ("amount", DataType::Float64)]);
+    assert_eq!(sales.schema.as_ref(), Some(&v2), "newest live file with a schema");
+    assert_eq!(sales.schema_hash, Some(v2.hash()));
+    assert_eq!(sales.distinct_schema_count, 2);
+    assert_eq!((sales.first_seen, sales.last_changed), (t(1, 0), t(4, 0)));
+
+    let orders = &page.items[0];
+    assert!(orders.partition_columns.is_empty());
+    assert_eq!(
+        (orders.file_count, orders.partition_count, orders.total_size),
+        (2, 0, 30)
+    );
+    assert_eq!(orders.distinct_schema_count, 1);
+
+    // Each file stays a discovery and points at its dataset.
+    let d = store.get_discovery(ids[1]).await.unwrap().unwrap();
+    assert_eq!(d.dataset_id, Some(sales.id));
+    assert_eq!(
+        d.partition_values,
+        Some(vec![("year".into(), "2024".into()), ("month".into(), "01".into())])
+    );
+    let part = store.get_discovery(ids[4]).await.unwrap().unwrap();
+    assert_eq!((part.dataset_id, part.partition_values), (Some(orders.id), None));
+    let lone = store.get_discovery(ids[6]).await.unwrap().unwrap();
+    assert_eq!(
+        (lone.dataset_id, lone.partition_values),
+        (None, None),
+        "a lone file is not rolled up"
+    );
+    assert_eq!(store.list_discoveries(&query()).await.unwrap().total, 7);
+
+    let files = paths(
+        &store,
+        DiscoveryQuery {
+            dataset_id: Some(orders.id),
+            ..query()
+        },
+    )
+    .await;
+    assert_eq!(
+        files,
+        [
+            "exports/orders/part-00000-1b2c.c000.snappy.parquet",
+            "exports/orders/part-00001-1b2c.c000.snappy.parquet"
+        ]
+    );
+
+    assert_eq!(store.get_dataset(sales.id).await.unwrap().as_ref(), Some(sales));
+    assert_eq!(store.get_dataset(sales.id + 1000).await.unwrap(), None);
+
+    // A new partition column seen later is appended; the same root is the same dataset.
+    let r = store
+        .apply_observations(
+            scan_id,
+            &[obs(
+                "curated/sales/year=2024/month=03/region=eu/part-00000.parquet",
+                None,
+                t(7, 0),
+            )],
+        )
+        .await
+        .unwrap();
+    let again = store.get_dataset(sales.id).await.unwrap().unwrap();
+    assert_eq!(again.partition_columns, ["year", "month", "region"]);
+    assert_eq!((again.file_count, again.partition_count), (5, 4));
+    assert_eq!(
+        store.get_discovery(r[0].id).await.unwrap().unwrap().dataset_id,
+        Some(sales.id)
+    );
+    assert_eq!(store.list_datasets(0, 50, None).await.unwrap().total, 2);
+}
+
+async fn datasets_rescan_is_idempotent(store: Store) {
+    let scan_id = scan(&store).await;
+    let batch = sales_batch();
+    let first = store.apply_observations(scan_id, &batch).await.unwrap();
+    let datasets = store.list_datasets(0, 50, None).await.unwrap();
+    let files = store.list_discoveries(&query()).await.unwrap();
+    let second = store.apply_observations(scan_id, &batch).await.unwrap();
+    assert_eq!(
+        first.iter().map(|r| r.id).collect::<Vec<_>>(),
+        second.iter().map(|r| r.id).collect::<Vec<_>>()
+    );
+    assert_eq!(store.list_datasets(0, 50, None).await.unwrap(), datasets);
+    assert_eq!(store.list_discoveries(&query()).await.unwrap(), files);
+}
+
+async fn datasets_count_deleted_files_apart(store: Store) {
+    let scan_id = scan(&store).await;
+    let ids: Vec<i64> = store
+        .apply_observations(scan_id, &sales_batch())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    let sales_id = store.get_discovery(ids[0]).await.unwrap().unwrap().dataset_id.unwrap();
+    // The newest file with a schema (v2) and the only file of month=02 go away.
+    assert_eq!(
+        store.mark_deleted(scan_id, &[ids[2], ids[3]], t(9, 0)).await.unwrap(),
+        2
+    );
+
+    let sales = store.get_dataset(sales_id).await.unwrap().unwrap();
+    assert_eq!((sales.file_count, sales.deleted_file_count), (2, 2));
+    assert_eq!(sales.total_size, 300);
+    assert_eq!(sales.partition_count, 2);
+    assert_eq!(sales.schema, Some(schema(&[("id", DataType::Int64)])));
+    assert_eq!(sales.distinct_schema_count, 1);
+    assert_eq!(sales.last_changed, t(9, 0), "a deletion is a change");
+    let page = store.list_datasets(0, 50, None).await.unwrap();
+    assert_eq!(page.items[0].id, sales_id, "newest change first");
+
+    // Every file gone: the dataset stays, with zero live files.
+    store.mark_deleted(scan_id, &[ids[0], ids[1]], t(10, 0)).await.unwrap();
+    let sales = store.get_dataset(sales_id).await.unwrap().unwrap();
+    assert_eq!(
+        (sales.file_count, sales.deleted_file_count, sales.total_size),
+        (0, 4, 0)
+    );
+    assert_eq!((sales.schema, sales.formats.len()), (None, 0));
+}
+
+async fn datasets_search_and_page(store: Store) {
+    let scan_id = scan(&store).await;
+    let mut batch = sales_batch();
+    let mut other = obs("exports/orders/part-00002.parquet", None, t(5, 0));
+    other.location.container = "other".into();
+    batch.push(other);
+    store.apply_observations(scan_id, &batch).await.unwrap();
+
+    let found = |text: &'static str| {
+        let store = store.clone();
+        async move {
+            let mut p: Vec<String> = store
+                .list_datasets(0, 50, Some(text))
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|d| format!("{}:{}", d.location.container, d.path))
+                .collect();
+            p.sort();
+            p
+        }
+    };
+    assert_eq!(found("sales").await, ["lake:curated/sales"]);
+    assert_eq!(
+        found("amount").await,
+        ["lake:curated/sales", "lake:exports/orders"],
+        "column names"
+    );
+    assert_eq!(
+        found("orders").await,
+        ["lake:exports/orders", "other:exports/orders"],
+        "one dataset per store"
+    );
+    assert!(found("customers").await.is_empty(), "lone files are no datasets");
+    assert_eq!(found("%%").await.len(), 3, "no words: no filter");
+
+    let first = store.list_datasets(0, 2, None).await.unwrap();
+    assert_eq!((first.items.len(), first.total, first.size), (2, 3, 2));
+    let last = store.list_datasets(1, 2, None).await.unwrap();
+    assert_eq!(last.items.len(), 1);
+    assert_eq!(last.items[0].path, "curated/sales");
+    let counted = store.list_datasets(0, 1, Some("orders")).await.unwrap();
+    assert_eq!((counted.items.len(), counted.total), (1, 2));
 }

@@ -58,6 +58,10 @@ pub struct Discovery {
     pub deleted_at: Option<DateTime<Utc>>,
     /// The scan run that last wrote this record.
     pub last_scan_id: Option<i64>,
+    /// The logical dataset this file rolls up into ([`crate::dataset_of`]); `None` for a lone file.
+    pub dataset_id: Option<i64>,
+    /// `(column, value)` of its `key=value` folders, in path order; `None` unless partitioned.
+    pub partition_values: Option<Vec<(String, String)>>,
 }
 
 impl Discovery {
@@ -270,6 +274,8 @@ pub struct DiscoveryQuery {
     pub source_name: Option<String>,
     /// Full-text search over file name, path and column names.
     pub search: Option<String>,
+    /// Only the files of this logical dataset.
+    pub dataset_id: Option<i64>,
     /// Deleted files are hidden unless asked for (or `status = deleted`).
     pub include_deleted: bool,
     pub sort: SortField,
@@ -289,6 +295,7 @@ impl Default for DiscoveryQuery {
             storage_type: None,
             source_name: None,
             search: None,
+            dataset_id: None,
             include_deleted: false,
             sort: SortField::default(),
             order: SortOrder::default(),

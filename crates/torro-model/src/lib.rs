@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod connection;
 pub mod data_type;
+pub mod dataset;
 pub mod format;
 pub mod location;
 pub mod schema;
@@ -11,6 +12,7 @@ pub mod status;
 pub use catalog::*;
 pub use connection::{Connection, ConnectionInput, ConnectionSettings, ConnectorConfig, SECRET_KEYS};
 pub use data_type::{DataType, TimeUnit};
+pub use dataset::{Dataset, DatasetKey, dataset_of};
 pub use format::FileFormat;
 pub use location::{StorageLocation, StorageType, split_path};
 pub use schema::{Field, NullabilityChange, Schema, SchemaDiff, TypeChange};

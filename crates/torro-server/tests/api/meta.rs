@@ -195,6 +195,12 @@ impl CatalogStore for BrokenStore {
 }
 
 #[tokio::test]
+    async fn list_datasets(&self, _: u32, _: u32, _: Option<&str>) -> Result<Page<torro_model::Dataset>> {
+        broken()
+    }
+    async fn get_dataset(&self, _: i64) -> Result<Option<torro_model::Dataset>> {
+        broken()
+    }
 async fn serve_stops_when_shutdown_completes() {
     let store: Arc<dyn CatalogStore> = Arc::new(BrokenStore);
     let state = AppState::new(Engine::new(store, TorroConfig::default()));
