@@ -12,7 +12,7 @@ use futures::stream::FuturesUnordered;
 use torro_catalog::CatalogStore;
 use torro_connectors::{ListEntry, ObjectInfo, ObjectSource};
 use torro_model::{
-    FileFormat, KnownObject, NewScanError, Observation, ScanCounts, ScanErrorKind, ScanRun, ScanStatus, SourceLabels,
+    FileFormat, NewScanError, Observation, ScanCounts, ScanErrorKind, ScanRun, ScanStatus, SourceLabels,
     StorageLocation, StorageType, fingerprint, split_path,
 };
 
@@ -181,15 +181,7 @@ async fn scan_prefix(
     prefix: &str,
 ) -> Result<(), Failure> {
     let location = source.location().clone();
-    let mut known: HashMap<String, KnownObject> = run
-        .store
-        .known_objects(&location, prefix)
-        .await?
-        .into_iter()
-        // known_objects matches a string prefix; a folder prefix must not take "raw2/" for "raw".
-        .filter(|k| prefix.is_empty() || k.path.starts_with(&format!("{prefix}/")))
-        .map(|k| (k.path.clone(), k))
-        .collect();
+    let mut known = KnownObjects::load(run.store.as_ref(), &location, prefix, cfg).await?;
 
     let mut listing_failed = None;
     // Paths the listing could not walk: what we knew under them is not known to be gone.
@@ -233,7 +225,7 @@ async fn scan_prefix(
                     run.counts.listed += 1;
                     let fp = fingerprint(info.size as i64, info.etag.as_deref(), info.last_modified);
                     match known.remove(&info.path) {
-                        Some(k) if k.fingerprint == fp && !k.deleted => {
+                        Some(k) if k.fingerprint == fingerprint_key(&fp) && !k.deleted => {
                             unchanged_ids.push(k.id);
                             run.counts.unchanged += 1;
                             if unchanged_ids.len() >= TOUCH_BATCH {
@@ -270,7 +262,7 @@ async fn scan_prefix(
         }
         run.counts.listed += 1;
         match known.remove(&table.root) {
-            Some(k) if k.fingerprint == table.fingerprint && !k.deleted => {
+            Some(k) if k.fingerprint == fingerprint_key(&table.fingerprint) && !k.deleted => {
                 unchanged_ids.push(k.id);
                 run.counts.unchanged += 1;
             }
@@ -311,14 +303,9 @@ async fn scan_prefix(
             "{message} (listing stopped; no files were marked deleted)"
         )));
     }
-    // Only what this scan would have listed can have vanished: files outside the
-    // extension filter, or under a folder the walk could not enter, are left alone.
-    let vanished: Vec<i64> = known
-        .values()
-        .filter(|k| !k.deleted && is_in_scope(cfg, &k.path))
-        .filter(|k| !skipped_paths.iter().any(|s| is_same_or_under(&k.path, s)))
-        .map(|k| k.id)
-        .collect();
+    let vanished = known
+        .vanished(run.store.as_ref(), &location, prefix, &skipped_paths)
+        .await?;
     if !vanished.is_empty() {
         run.counts.deleted += run.store.mark_deleted(run.scan_id, &vanished, Utc::now()).await? as i64;
     }
@@ -376,6 +363,102 @@ fn record(
         run.counts.changed += 1;
     }
     Some(observation)
+}
+
+/// What the catalog knows of one prefix, kept small so that a container of millions of
+/// objects fits: per path only a 64-bit hash of it, the id, a hash of the fingerprint and
+/// two flags (about 40 bytes an entry). Paths are read again only in the rare case that
+/// the listing skipped folders and vanished entries must be checked against them.
+struct KnownObjects {
+    entries: HashMap<u64, Known>,
+}
+
+struct Known {
+    id: i64,
+    fingerprint: u64,
+    deleted: bool,
+    /// Passes the source's filters, so it would have been listed if it still existed.
+    in_scope: bool,
+}
+
+impl KnownObjects {
+    async fn load(
+        store: &dyn CatalogStore,
+        location: &StorageLocation,
+        prefix: &str,
+        cfg: &SourceConfig,
+    ) -> Result<Self, Failure> {
+        let mut entries = HashMap::new();
+        store
+            .for_each_known_object(location, prefix, &mut |k| {
+                // known_objects matches a string prefix; a folder prefix must not take "raw2/" for "raw".
+                if is_same_or_under(&k.path, prefix) || prefix.is_empty() {
+                    let known = Known {
+                        id: k.id,
+                        fingerprint: fingerprint_key(&k.fingerprint),
+                        deleted: k.deleted,
+                        in_scope: is_in_scope(cfg, &k.path) || is_table_in_scope(cfg, &k.path, &k.fingerprint),
+                    };
+                    entries.insert(path_key(&k.path), known);
+                }
+            })
+            .await?;
+        Ok(KnownObjects { entries })
+    }
+
+    fn remove(&mut self, path: &str) -> Option<Known> {
+        self.entries.remove(&path_key(path))
+    }
+
+    /// Ids of live, in-scope entries the listing did not return, except those under a
+    /// path the listing skipped (what we knew there is not known to be gone).
+    async fn vanished(
+        self,
+        store: &dyn CatalogStore,
+        location: &StorageLocation,
+        prefix: &str,
+        skipped: &[String],
+    ) -> Result<Vec<i64>, Failure> {
+        let candidates: HashMap<i64, ()> = self
+            .entries
+            .values()
+            .filter(|k| !k.deleted && k.in_scope)
+            .map(|k| (k.id, ()))
+            .collect();
+        if skipped.is_empty() || candidates.is_empty() {
+            return Ok(candidates.into_keys().collect());
+        }
+        let mut out = Vec::new();
+        store
+            .for_each_known_object(location, prefix, &mut |k| {
+                if candidates.contains_key(&k.id) && !skipped.iter().any(|s| is_same_or_under(&k.path, s)) {
+                    out.push(k.id);
+                }
+            })
+            .await?;
+        Ok(out)
+    }
+}
+
+/// Table entries (Delta, Iceberg) have no extension: their format is in their fingerprint.
+fn is_table_in_scope(cfg: &SourceConfig, path: &str, fingerprint: &str) -> bool {
+    let format = fingerprint.split(':').next().unwrap_or_default();
+    !is_hidden(path) && matches!(format, "delta" | "iceberg") && cfg.accepts_extension(format)
+}
+
+fn path_key(path: &str) -> u64 {
+    hash64(path.as_bytes())
+}
+
+fn fingerprint_key(fingerprint: &str) -> u64 {
+    hash64(fingerprint.as_bytes())
+}
+
+/// A 64-bit hash; two paths of one prefix colliding is about as likely as 1 in 10^7 for
+/// a million objects, and would at worst make one changed file look unchanged once.
+fn hash64(bytes: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(bytes)
 }
 
 /// True when the source catalogs `path`: not hidden, and passing its extension filter.

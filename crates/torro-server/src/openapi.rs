@@ -4,7 +4,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{connections, discovery, health, scans};
+use crate::routes::{connections, datasets, discovery, health, scans};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,6 +33,9 @@ use crate::routes::{connections, discovery, health, scans};
         connections::test,
         connections::scan,
         connections::discoveries,
+        datasets::list,
+        datasets::show,
+        datasets::files,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(
@@ -40,6 +43,7 @@ use crate::routes::{connections, discovery, health, scans};
         (name = "workflow", description = "Review: approve, reject, publish, archive"),
         (name = "scans", description = "Scan runs and their errors"),
         (name = "connections", description = "Managed connections: storage accounts, their secrets (never returned), tests and scans"),
+        (name = "datasets", description = "Logical datasets: partition folders and numbered part files rolled up"),
         (name = "health", description = "Liveness and database check"),
     )
 )]

@@ -65,6 +65,40 @@ impl PageParams {
     }
 }
 
+/// Paging and search of `GET /api/datasets`. Empty values count as absent.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DatasetListParams {
+    /// 0-based page number; default 0.
+    #[param(value_type = Option<u32>, minimum = 0)]
+    pub page: Option<String>,
+    /// Page size, 1..=100; default 50.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    pub size: Option<String>,
+    /// Datasets with a file whose name, path or column names match (as in the discovery search).
+    pub search: Option<String>,
+}
+
+impl DatasetListParams {
+    /// (page, size, search), validated.
+    pub fn validate(&self) -> Result<(u32, u32, Option<String>), ApiError> {
+        let search = match present(self.search.as_deref()) {
+            Some(s) if s.chars().count() > MAX_SEARCH_CHARS => {
+                return Err(ApiError::invalid(format!(
+                    "search must be at most {MAX_SEARCH_CHARS} characters, got {}",
+                    s.chars().count()
+                )));
+            }
+            s => s.map(String::from),
+        };
+        Ok((
+            parse_page(self.page.as_deref())?,
+            parse_size(self.size.as_deref())?,
+            search,
+        ))
+    }
+}
+
 fn present(raw: Option<&str>) -> Option<&str> {
     raw.map(str::trim).filter(|s| !s.is_empty())
 }

@@ -8,6 +8,7 @@ use torro_model::{AuditEntry, Discovery, DiscoveryStats, Field, Schema, SchemaDi
 use utoipa::ToSchema;
 
 use super::Pagination;
+use super::datasets::{PartitionValue, partition_values};
 
 /// One catalog entry in a list: flat, for tables.
 #[derive(Debug, Serialize, ToSchema)]
@@ -49,6 +50,10 @@ pub struct DiscoverySummary {
     pub deleted: bool,
     /// Why the schema could not be read, when status is error.
     pub error: Option<String>,
+    /// The logical dataset this file rolls up into; null for a lone file.
+    pub dataset_id: Option<i64>,
+    /// Its `key=value` partition folders in path order; null unless partitioned.
+    pub partition_values: Option<Vec<PartitionValue>>,
 }
 
 impl From<&Discovery> for DiscoverySummary {
@@ -82,6 +87,8 @@ impl From<&Discovery> for DiscoverySummary {
             last_changed: d.last_changed,
             deleted: d.deleted,
             error: d.error.clone(),
+            dataset_id: d.dataset_id,
+            partition_values: partition_values(d.partition_values.as_ref()),
         }
     }
 }
@@ -213,6 +220,10 @@ impl From<&Discovery> for DiscoveryDetail {
                 fingerprint: d.fingerprint.clone(),
             },
             schema_json: d.schema.as_ref().map(SchemaBody::from),
+    /// The logical dataset this file rolls up into; null for a lone file.
+    pub dataset_id: Option<i64>,
+    /// Its `key=value` partition folders in path order; null unless partitioned.
+    pub partition_values: Option<Vec<PartitionValue>>,
             storage_metadata,
             discovery_info: DiscoveryInfo {
                 status: d.status.as_str().to_string(),
@@ -260,6 +271,8 @@ pub struct SchemaDiffBody {
 
 impl From<&SchemaDiff> for SchemaDiffBody {
     fn from(d: &SchemaDiff) -> Self {
+            dataset_id: d.dataset_id,
+            partition_values: partition_values(d.partition_values.as_ref()),
         SchemaDiffBody {
             added: d.added.iter().map(Column::from).collect(),
             removed: d.removed.iter().map(Column::from).collect(),

@@ -2,6 +2,7 @@
 //! engine → map to a response body.
 
 pub mod connections;
+pub mod datasets;
 pub mod discovery;
 pub mod health;
 pub mod scans;
@@ -38,6 +39,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/connections/{id}/test", post(connections::test))
         .route("/api/connections/{id}/scan", post(connections::scan))
         .route("/api/connections/{id}/discoveries", get(connections::discoveries))
+        .route("/api/datasets", get(datasets::list))
+        .route("/api/datasets/{id}", get(datasets::show))
+        .route("/api/datasets/{id}/files", get(datasets::files))
         .route("/api/scans", get(scans::list))
         .route("/api/scans/{id}", get(scans::show))
         .route("/api/scans/{id}/errors", get(scans::errors))

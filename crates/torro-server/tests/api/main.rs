@@ -2,6 +2,7 @@
 //! test, called over HTTP. One test binary, one module per resource.
 
 mod connections;
+mod datasets;
 mod discovery;
 mod errors;
 mod helpers;
