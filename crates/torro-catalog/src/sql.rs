@@ -105,6 +105,9 @@ const SCAN_RUN_COLUMNS: &str = "r.id, r.trigger_kind, r.target, r.status, r.star
      r.duration_ms, r.listed, r.new_count, r.changed, r.unchanged, r.deleted_count, r.failed, r.bytes_read, \
      r.requests, r.message, (SELECT COUNT(*) FROM scan_errors e WHERE e.scan_id = r.id) AS error_count";
 
+/// The WHERE clause of the catalog's live (not deleted) entries.
+const LIVE: &str = " WHERE d.deleted = FALSE";
+
 /// WHERE clause (with binds) and ORDER BY of a discovery listing.
 fn discovery_filter<DB: Dialect>(q: &DiscoveryQuery) -> (String, Vec<Arg>, String) {
     let mut conds: Vec<String> = Vec::new();
@@ -810,14 +813,20 @@ macro_rules! impl_catalog_store {
                 Ok(out)
             }
 
-            async fn group_counts(&self, col: &str) -> Result<std::collections::BTreeMap<String, i64>> {
+            /// Row counts by value of `col` among the discoveries `where_sql` selects.
+            async fn group_counts(
+                &self,
+                col: &str,
+                where_sql: &str,
+                args: Vec<Arg>,
+            ) -> Result<std::collections::BTreeMap<String, i64>> {
                 use sqlx::Row;
                 let rows = Self::query(
                     &format!(
-                        "SELECT COALESCE(d.{col}, 'unknown') AS k, COUNT(*) AS n FROM discoveries d \
-                         WHERE d.deleted = FALSE GROUP BY d.{col}"
+                        "SELECT COALESCE(d.{col}, 'unknown') AS k, COUNT(*) AS n FROM discoveries d{where_sql} \
+                         GROUP BY d.{col}"
                     ),
-                    vec![],
+                    args,
                 )
                 .fetch_all(&self.pool)
                 .await?;
@@ -1028,7 +1037,13 @@ macro_rules! impl_catalog_store {
                 Ok(torro_model::Page { items, page, size: limit as u32, total })
             }
 
-            async fn known_objects(&self, location: &StorageLocation, prefix: &str) -> Result<Vec<torro_model::KnownObject>> {
+            async fn for_each_known_object(
+                &self,
+                location: &StorageLocation,
+                prefix: &str,
+                visit: &mut (dyn FnMut(torro_model::KnownObject) + Send),
+            ) -> Result<()> {
+                use futures::TryStreamExt;
                 use sqlx::Row;
                 let mut sql = "SELECT id, path, fingerprint, deleted FROM discoveries \
                                WHERE storage_type = ? AND account = ? AND container = ?"
@@ -1044,12 +1059,12 @@ macro_rules! impl_catalog_store {
                     args.push(Arg::Str(prefix.to_string()));
                     args.push(Arg::Str(format!("{prefix}\u{10FFFF}")));
                 }
-                let rows = Self::query(&sql, args).fetch_all(&self.pool).await?;
-                let mut out = Vec::with_capacity(rows.len());
-                for r in &rows {
+                // Streamed row by row, so a million entries never sit in memory as rows.
+                let mut rows = Self::query(&sql, args).fetch(&self.pool);
+                while let Some(r) = rows.try_next().await? {
                     let path: String = r.try_get("path")?;
                     if path.starts_with(prefix) {
-                        out.push(torro_model::KnownObject {
+                        visit(torro_model::KnownObject {
                             id: r.try_get("id")?,
                             path,
                             fingerprint: r.try_get("fingerprint")?,
@@ -1057,7 +1072,7 @@ macro_rules! impl_catalog_store {
                         });
                     }
                 }
-                Ok(out)
+                Ok(())
             }
 
             async fn apply_observations(&self, scan_id: i64, batch: &[Observation]) -> Result<Vec<torro_model::UpsertResult>> {
@@ -1177,12 +1192,27 @@ macro_rules! impl_catalog_store {
                     total: row.try_get("n")?,
                     total_size_bytes: row.try_get("bytes")?,
                     deleted: self.count("SELECT COUNT(*) FROM discoveries WHERE deleted = TRUE", vec![]).await?,
-                    by_status: self.group_counts("status").await?,
-                    by_approval_status: self.group_counts("approval_status").await?,
-                    by_environment: self.group_counts("environment").await?,
-                    by_data_source_type: self.group_counts("data_source_type").await?,
-                    by_format: self.group_counts("format").await?,
-                    by_storage_type: self.group_counts("storage_type").await?,
+                    by_status: self.group_counts("status", LIVE, vec![]).await?,
+                    by_approval_status: self.group_counts("approval_status", LIVE, vec![]).await?,
+                    by_environment: self.group_counts("environment", LIVE, vec![]).await?,
+                    by_data_source_type: self.group_counts("data_source_type", LIVE, vec![]).await?,
+                    by_format: self.group_counts("format", LIVE, vec![]).await?,
+                    by_storage_type: self.group_counts("storage_type", LIVE, vec![]).await?,
+                })
+            }
+
+            async fn discovery_facets(&self, q: &DiscoveryQuery) -> Result<torro_model::DiscoveryFacets> {
+                let (where_sql, args, _) = discovery_filter::<$db>(q);
+                let counts = |col: &'static str| self.group_counts(col, &where_sql, args.clone());
+                Ok(torro_model::DiscoveryFacets {
+                    storage_type: counts("storage_type").await?,
+                    account: counts("account").await?,
+                    container: counts("container").await?,
+                    format: counts("format").await?,
+                    environment: counts("environment").await?,
+                    data_source_type: counts("data_source_type").await?,
+                    status: counts("status").await?,
+                    approval_status: counts("approval_status").await?,
                 })
             }
 

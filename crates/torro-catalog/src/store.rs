@@ -70,7 +70,20 @@ pub trait CatalogStore: Send + Sync + 'static {
 
     // ---- discovery (written by the engine) ----
     /// All records (deleted ones too) under `location` whose path starts with `prefix` ("" = all).
-    async fn known_objects(&self, location: &StorageLocation, prefix: &str) -> Result<Vec<KnownObject>>;
+    async fn known_objects(&self, location: &StorageLocation, prefix: &str) -> Result<Vec<KnownObject>> {
+        let mut out = Vec::new();
+        self.for_each_known_object(location, prefix, &mut |k| out.push(k))
+            .await?;
+        Ok(out)
+    }
+    /// Like [`CatalogStore::known_objects`], handing each record to `visit` as it is read,
+    /// so the caller keeps only what it needs of a very large container.
+    async fn for_each_known_object(
+        &self,
+        location: &StorageLocation,
+        prefix: &str,
+        visit: &mut (dyn FnMut(KnownObject) + Send),
+    ) -> Result<()>;
     /// Upserts a batch in one transaction; appends a schema version (with diff against the
     /// previous one) when a file's schema hash is new. Results are in input order.
     async fn apply_observations(&self, scan_id: i64, batch: &[Observation]) -> Result<Vec<UpsertResult>>;
@@ -85,6 +98,9 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// Oldest first.
     async fn schema_history(&self, discovery_id: i64) -> Result<Vec<SchemaVersion>>;
     async fn stats(&self) -> Result<DiscoveryStats>;
+    /// Counts of what `query` matches (its filters and search; not its page or sort),
+    /// grouped by each filterable field. Files without a format count under "unknown".
+    async fn discovery_facets(&self, query: &DiscoveryQuery) -> Result<torro_model::DiscoveryFacets>;
 
     // ---- review workflow ----
     /// Checks the transition (Conflict when not allowed, NotFound when no such record),
@@ -115,7 +131,6 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// The stored secrets ciphertext of connection `id`, `None` when it has no secrets.
     /// NotFound when there is no such connection. Only the engine decrypts it.
     async fn connection_secrets(&self, id: i64) -> Result<Option<String>>;
-}
 
     // ---- logical datasets (rolled up by `apply_observations`, see `torro_model::dataset_of`) ----
     /// Newest `last_changed` first. `search` matches datasets with a live file matching it
@@ -123,3 +138,4 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// except `deleted_file_count`.
     async fn list_datasets(&self, page: u32, size: u32, search: Option<&str>) -> Result<Page<torro_model::Dataset>>;
     async fn get_dataset(&self, id: i64) -> Result<Option<torro_model::Dataset>>;
+}

@@ -49,6 +49,7 @@ store_suite!(
     search_finds_words_folders_and_columns,
     search_survives_hostile_input,
     stats_group_counts,
+    facets_count_what_a_query_matches,
     review_workflow_writes_audit_rows,
     review_errors,
     scan_run_lifecycle,
@@ -831,6 +832,63 @@ async fn stats_group_counts(store: Store) {
     assert_eq!(s.by_data_source_type, m(&[("crm", 1), ("finance", 2)]));
     assert_eq!(s.by_format, m(&[("csv", 1), ("parquet", 1), ("unknown", 1)]));
     assert_eq!(s.by_storage_type, m(&[("azure_blob", 1), ("s3", 2)]));
+}
+
+async fn facets_count_what_a_query_matches(store: Store) {
+    let scan_id = scan(&store).await;
+    let mut a = obs("f/orders.csv", None, t(1, 0));
+    a.location.container = "lake-a".into();
+    let mut b = obs("f/orders.parquet", None, t(1, 0));
+    b.labels.environment = "staging".into();
+    let mut c = obs("f/customers.csv", None, t(1, 0));
+    c.location.storage_type = StorageType::AzureBlob;
+    let gone = obs("f/orders_old.csv", None, t(1, 0));
+    let ids: Vec<i64> = store
+        .apply_observations(scan_id, &[a, b, c, gone])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    store.mark_deleted(scan_id, &[ids[3]], t(2, 0)).await.unwrap();
+    let m = |pairs: &[(&str, i64)]| pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+
+    let all = store.discovery_facets(&query()).await.unwrap();
+    assert_eq!(all.format, m(&[("csv", 2), ("parquet", 1)]));
+    assert_eq!(all.storage_type, m(&[("azure_blob", 1), ("s3", 2)]));
+    assert_eq!(all.environment, m(&[("production", 2), ("staging", 1)]));
+    assert_eq!(all.container.values().sum::<i64>(), 3);
+    assert_eq!(all.container.get("lake-a"), Some(&1));
+
+    // Facets follow the query's filters and search, not its page.
+    let orders = DiscoveryQuery {
+        search: Some("orders".into()),
+        size: 1,
+        ..query()
+    };
+    let f = store.discovery_facets(&orders).await.unwrap();
+    assert_eq!(f.format, m(&[("csv", 1), ("parquet", 1)]));
+    let csv_only = DiscoveryQuery {
+        format: Some(FileFormat::Csv),
+        ..query()
+    };
+    assert_eq!(
+        store.discovery_facets(&csv_only).await.unwrap().storage_type,
+        m(&[("azure_blob", 1), ("s3", 1)])
+    );
+    let with_deleted = DiscoveryQuery {
+        include_deleted: true,
+        ..query()
+    };
+    assert_eq!(
+        store
+            .discovery_facets(&with_deleted)
+            .await
+            .unwrap()
+            .status
+            .get("deleted"),
+        Some(&1)
+    );
 }
 
 async fn review_workflow_writes_audit_rows(store: Store) {

@@ -335,6 +335,20 @@ pub struct DiscoveryStats {
     pub total_size_bytes: i64,
 }
 
+/// Counts of the entries a discovery query matches, by value of each filterable field,
+/// so a UI can show how many results each filter value would give.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscoveryFacets {
+    pub storage_type: BTreeMap<String, i64>,
+    pub account: BTreeMap<String, i64>,
+    pub container: BTreeMap<String, i64>,
+    pub format: BTreeMap<String, i64>,
+    pub environment: BTreeMap<String, i64>,
+    pub data_source_type: BTreeMap<String, i64>,
+    pub status: BTreeMap<String, i64>,
+    pub approval_status: BTreeMap<String, i64>,
+}
+
 /// A fingerprint that changes whenever the object's content may have changed:
 /// size plus the store's ETag, else its modification time. Equal fingerprints
 /// let a rescan skip the object without reading a byte.
