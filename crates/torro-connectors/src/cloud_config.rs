@@ -30,6 +30,17 @@ struct Settings<'a> {
 }
 
 impl<'a> Settings<'a> {
+    /// What error messages may name (endpoint, auth method) and must scrub (secret values).
+    fn context(&self, endpoint: Option<&url::Url>, default_endpoint: &str, credentials: &str) -> SourceContext {
+        SourceContext {
+            endpoint: endpoint
+                .map(|u| u.as_str().trim_end_matches('/').to_string())
+                .unwrap_or_else(|| default_endpoint.to_string()),
+            credentials: credentials.into(),
+            secrets: self.secret_values(),
+        }
+    }
+
     fn kind(&self) -> StorageType {
         self.config.storage_type
     }
@@ -236,14 +247,7 @@ pub(crate) fn open_s3(config: &ConnectorConfig) -> Result<ObjectStoreSource, Sou
         }
     };
     let connector = CountingConnector::default();
-    let context = SourceContext {
-        endpoint: endpoint
-            .as_ref()
-            .map(|u| u.as_str().trim_end_matches('/').to_string())
-            .unwrap_or_else(|| "https://s3.amazonaws.com".into()),
-        credentials: credentials.into(),
-        secrets: s.secret_values(),
-    };
+    let context = s.context(endpoint.as_ref(), "https://s3.amazonaws.com", credentials);
     let store = builder
         .with_client_options(client)
         .with_retry(retry)
@@ -427,14 +431,11 @@ pub(crate) fn open_azure(config: &ConnectorConfig) -> Result<ObjectStoreSource, 
         builder = builder.with_endpoint(url.as_str().trim_end_matches('/').to_string());
     }
     let connector = CountingConnector::default();
-    let context = SourceContext {
-        endpoint: endpoint
-            .as_ref()
-            .map(|u| u.as_str().trim_end_matches('/').to_string())
-            .unwrap_or_else(|| format!("https://{account}.blob.core.windows.net")),
-        credentials: credentials.into(),
-        secrets: s.secret_values(),
-    };
+    let context = s.context(
+        endpoint.as_ref(),
+        &format!("https://{account}.blob.core.windows.net"),
+        credentials,
+    );
     let store = builder
         .with_client_options(client)
         .with_retry(retry)
@@ -489,14 +490,7 @@ pub(crate) fn open_gcs(config: &ConnectorConfig) -> Result<ObjectStoreSource, So
         builder = builder.with_base_url(url.as_str().trim_end_matches('/'));
     }
     let connector = CountingConnector::default();
-    let context = SourceContext {
-        endpoint: endpoint
-            .as_ref()
-            .map(|u| u.as_str().trim_end_matches('/').to_string())
-            .unwrap_or_else(|| "https://storage.googleapis.com".into()),
-        credentials: credentials.into(),
-        secrets: s.secret_values(),
-    };
+    let context = s.context(endpoint.as_ref(), "https://storage.googleapis.com", credentials);
     let store = builder
         .with_client_options(client)
         .with_retry(retry)
