@@ -98,6 +98,36 @@ impl From<&Discovery> for DiscoverySummary {
 pub struct DiscoveryList {
     pub discoveries: Vec<DiscoverySummary>,
     pub pagination: Pagination,
+    /// How many entries the same filters match, by value of each filterable field.
+    pub facets: Facets,
+}
+
+/// Counts by value; files without a format count under "unknown".
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Facets {
+    pub storage_type: BTreeMap<String, i64>,
+    pub account: BTreeMap<String, i64>,
+    pub container: BTreeMap<String, i64>,
+    pub format: BTreeMap<String, i64>,
+    pub environment: BTreeMap<String, i64>,
+    pub data_source_type: BTreeMap<String, i64>,
+    pub status: BTreeMap<String, i64>,
+    pub approval_status: BTreeMap<String, i64>,
+}
+
+impl From<torro_model::DiscoveryFacets> for Facets {
+    fn from(f: torro_model::DiscoveryFacets) -> Self {
+        Facets {
+            storage_type: f.storage_type,
+            account: f.account,
+            container: f.container,
+            format: f.format,
+            environment: f.environment,
+            data_source_type: f.data_source_type,
+            status: f.status,
+            approval_status: f.approval_status,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -190,6 +220,10 @@ pub struct DiscoveryDetail {
     #[schema(value_type = Object)]
     pub storage_metadata: serde_json::Value,
     pub discovery_info: DiscoveryInfo,
+    /// The logical dataset this file rolls up into; null for a lone file.
+    pub dataset_id: Option<i64>,
+    /// Its `key=value` partition folders in path order; null unless partitioned.
+    pub partition_values: Option<Vec<PartitionValue>>,
 }
 
 impl From<&Discovery> for DiscoveryDetail {
@@ -220,10 +254,6 @@ impl From<&Discovery> for DiscoveryDetail {
                 fingerprint: d.fingerprint.clone(),
             },
             schema_json: d.schema.as_ref().map(SchemaBody::from),
-    /// The logical dataset this file rolls up into; null for a lone file.
-    pub dataset_id: Option<i64>,
-    /// Its `key=value` partition folders in path order; null unless partitioned.
-    pub partition_values: Option<Vec<PartitionValue>>,
             storage_metadata,
             discovery_info: DiscoveryInfo {
                 status: d.status.as_str().to_string(),
@@ -241,6 +271,8 @@ impl From<&Discovery> for DiscoveryDetail {
                 last_scan_id: d.last_scan_id,
                 error: d.error.clone(),
             },
+            dataset_id: d.dataset_id,
+            partition_values: partition_values(d.partition_values.as_ref()),
         }
     }
 }
@@ -271,8 +303,6 @@ pub struct SchemaDiffBody {
 
 impl From<&SchemaDiff> for SchemaDiffBody {
     fn from(d: &SchemaDiff) -> Self {
-            dataset_id: d.dataset_id,
-            partition_values: partition_values(d.partition_values.as_ref()),
         SchemaDiffBody {
             added: d.added.iter().map(Column::from).collect(),
             removed: d.removed.iter().map(Column::from).collect(),

@@ -9,9 +9,8 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 
 use crate::AppState;
-use crate::dto::Pagination;
 use crate::dto::connections::{ConnectionBody, ConnectionList, ConnectionRequest, ConnectionTestBody};
-use crate::dto::discovery::{DiscoveryList, DiscoverySummary};
+use crate::dto::discovery::DiscoveryList;
 use crate::dto::scans::TriggerResponse;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, IdPath};
@@ -190,9 +189,5 @@ pub async fn discoveries(
     let mut query = params.to_query()?;
     let connection = state.engine().connections().get(id).await?;
     query.source_name = Some(connection.name);
-    let page = state.store().list_discoveries(&query).await?;
-    Ok(Json(DiscoveryList {
-        discoveries: page.items.iter().map(DiscoverySummary::from).collect(),
-        pagination: Pagination::from(&page),
-    }))
+    Ok(Json(super::discovery::discovery_list(&state, &query).await?))
 }

@@ -7,7 +7,7 @@ use axum::extract::State;
 use crate::AppState;
 use crate::dto::Pagination;
 use crate::dto::datasets::{DatasetBody, DatasetList};
-use crate::dto::discovery::{DiscoveryList, DiscoverySummary};
+use crate::dto::discovery::DiscoveryList;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiQuery, IdPath};
 use crate::params::{DatasetListParams, DiscoveryListParams};
@@ -77,9 +77,5 @@ pub async fn files(
         return Err(ApiError::not_found(format!("dataset {id} not found")));
     }
     query.dataset_id = Some(id);
-    let page = state.store().list_discoveries(&query).await?;
-    Ok(Json(DiscoveryList {
-        discoveries: page.items.iter().map(DiscoverySummary::from).collect(),
-        pagination: Pagination::from(&page),
-    }))
+    Ok(Json(super::discovery::discovery_list(&state, &query).await?))
 }

@@ -30,12 +30,21 @@ pub async fn list(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<DiscoveryListParams>,
 ) -> Result<Json<DiscoveryList>, ApiError> {
-    let query = params.to_query()?;
-    let page = state.store().list_discoveries(&query).await?;
-    Ok(Json(DiscoveryList {
+    Ok(Json(discovery_list(&state, &params.to_query()?).await?))
+}
+
+/// A page of the catalog with the facet counts of the same query.
+pub(crate) async fn discovery_list(
+    state: &AppState,
+    query: &torro_model::DiscoveryQuery,
+) -> Result<DiscoveryList, ApiError> {
+    let page = state.store().list_discoveries(query).await?;
+    let facets = state.store().discovery_facets(query).await?;
+    Ok(DiscoveryList {
         discoveries: page.items.iter().map(DiscoverySummary::from).collect(),
         pagination: Pagination::from(&page),
-    }))
+        facets: facets.into(),
+    })
 }
 
 /// Totals over the catalog, grouped.

@@ -50,6 +50,41 @@ async fn list_shows_flat_entries_and_hides_deleted_files() {
 }
 
 #[tokio::test]
+async fn the_list_carries_facet_counts_of_the_same_filters() {
+    let app = TestApp::spawn().await;
+    app.seed_fixture().await;
+
+    let (_, all) = app.get("/api/discovery?size=1").await;
+    let facets = &all["facets"];
+    assert_eq!(
+        facets["status"],
+        serde_json::json!({"active": 3, "error": 1}),
+        "{facets}"
+    );
+    assert_eq!(
+        facets["container"],
+        serde_json::json!({"/data": 1, "events": 1, "lake": 2}),
+        "{facets}"
+    );
+    let formats: i64 = facets["format"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_i64().unwrap())
+        .sum();
+    assert_eq!(formats, 4, "counts cover every match, not the page of 1: {facets}");
+
+    let (_, csv) = app.get("/api/discovery?format=csv").await;
+    assert_eq!(
+        csv["facets"]["format"],
+        serde_json::json!({"csv": 2}),
+        "{}",
+        csv["facets"]
+    );
+    assert_eq!(csv["facets"]["status"], serde_json::json!({"active": 1, "error": 1}));
+}
+
+#[tokio::test]
 async fn each_filter_narrows_the_list() {
     let app = TestApp::spawn().await;
     app.seed_fixture().await;

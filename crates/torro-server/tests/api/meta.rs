@@ -138,7 +138,12 @@ impl CatalogStore for BrokenStore {
     async fn list_scan_errors(&self, _: i64, _: u32, _: u32) -> Result<Page<ScanError>> {
         broken()
     }
-    async fn known_objects(&self, _: &StorageLocation, _: &str) -> Result<Vec<KnownObject>> {
+    async fn for_each_known_object(
+        &self,
+        _: &StorageLocation,
+        _: &str,
+        _: &mut (dyn FnMut(KnownObject) + Send),
+    ) -> Result<()> {
         broken()
     }
     async fn apply_observations(&self, _: i64, _: &[Observation]) -> Result<Vec<UpsertResult>> {
@@ -160,6 +165,9 @@ impl CatalogStore for BrokenStore {
         broken()
     }
     async fn stats(&self) -> Result<DiscoveryStats> {
+        broken()
+    }
+    async fn discovery_facets(&self, _: &DiscoveryQuery) -> Result<torro_model::DiscoveryFacets> {
         broken()
     }
     async fn change_status(&self, _: i64, _: &StatusChange) -> Result<Discovery> {
@@ -192,15 +200,15 @@ impl CatalogStore for BrokenStore {
     async fn connection_secrets(&self, _: i64) -> Result<Option<String>> {
         broken()
     }
-}
-
-#[tokio::test]
     async fn list_datasets(&self, _: u32, _: u32, _: Option<&str>) -> Result<Page<torro_model::Dataset>> {
         broken()
     }
     async fn get_dataset(&self, _: i64) -> Result<Option<torro_model::Dataset>> {
         broken()
     }
+}
+
+#[tokio::test]
 async fn serve_stops_when_shutdown_completes() {
     let store: Arc<dyn CatalogStore> = Arc::new(BrokenStore);
     let state = AppState::new(Engine::new(store, TorroConfig::default()));
