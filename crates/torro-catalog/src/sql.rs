@@ -1085,13 +1085,32 @@ macro_rules! impl_catalog_store {
                 Ok(out)
             }
 
-            async fn touch_seen(&self, scan_id: i64, ids: &[i64], seen_at: DateTime<Utc>) -> Result<()> {
+            async fn touch_seen(
+                &self,
+                scan_id: i64,
+                ids: &[i64],
+                seen_at: DateTime<Utc>,
+                labels: &torro_model::SourceLabels,
+            ) -> Result<()> {
+                let tags = serde_json::to_string(&labels.tags).map_err(|e| corrupt("tags", e))?;
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 for chunk in ids.chunks(<$db as Dialect>::MAX_IN_LIST) {
-                    let mut args = vec![Arg::Ts(seen_at), Arg::I64(scan_id)];
+                    let mut args = vec![
+                        Arg::Ts(seen_at),
+                        Arg::I64(scan_id),
+                        Arg::Str(labels.source_name.clone()),
+                        Arg::Str(labels.environment.clone()),
+                        Arg::Str(labels.env_type.clone()),
+                        Arg::Str(labels.data_source_type.clone()),
+                        Arg::Str(tags.clone()),
+                    ];
                     args.extend(chunk.iter().map(|id| Arg::I64(*id)));
                     Self::query(
-                        &format!("UPDATE discoveries SET last_seen = ?, last_scan_id = ? WHERE id IN ({})", placeholders(chunk.len())),
+                        &format!(
+                            "UPDATE discoveries SET last_seen = ?, last_scan_id = ?, source_name = ?, environment = ?, \
+                             env_type = ?, data_source_type = ?, tags = ? WHERE id IN ({})",
+                            placeholders(chunk.len())
+                        ),
                         args,
                     )
                     .execute(&mut *tx)

@@ -87,8 +87,16 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// Upserts a batch in one transaction; appends a schema version (with diff against the
     /// previous one) when a file's schema hash is new. Results are in input order.
     async fn apply_observations(&self, scan_id: i64, batch: &[Observation]) -> Result<Vec<UpsertResult>>;
-    /// Records that unchanged files were seen again (sets last_seen and last_scan_id).
-    async fn touch_seen(&self, scan_id: i64, ids: &[i64], seen_at: chrono::DateTime<chrono::Utc>) -> Result<()>;
+    /// Records that unchanged files were seen again: sets last_seen and last_scan_id, and the
+    /// labels of the source that saw them (so relabeling a source relabels its files without
+    /// reading them; labels are not content, so last_changed stays).
+    async fn touch_seen(
+        &self,
+        scan_id: i64,
+        ids: &[i64],
+        seen_at: chrono::DateTime<chrono::Utc>,
+        labels: &torro_model::SourceLabels,
+    ) -> Result<()>;
     /// Marks vanished files deleted (status deleted, deleted flag, deleted_at). Returns how many changed.
     async fn mark_deleted(&self, scan_id: i64, ids: &[i64], at: chrono::DateTime<chrono::Utc>) -> Result<u64>;
 

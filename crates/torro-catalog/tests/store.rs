@@ -463,12 +463,23 @@ async fn touch_seen_and_mark_deleted_chunk_long_id_lists(store: Store) {
     ids.splice(40_000..40_000, real[..3].iter().copied());
     ids.push(real[3]);
     let scan2 = scan(&store).await;
-    store.touch_seen(scan2, &ids, t(9, 0)).await.unwrap();
+    let relabeled = SourceLabels {
+        source_name: "renamed".into(),
+        environment: "staging".into(),
+        env_type: "non-prod".into(),
+        data_source_type: "crm".into(),
+        tags: vec!["moved".into()],
+    };
+    store.touch_seen(scan2, &ids, t(9, 0), &relabeled).await.unwrap();
     for id in &real[..4] {
         let d = store.get_discovery(*id).await.unwrap().unwrap();
         assert_eq!(
             (d.last_seen, d.last_scan_id, d.last_changed),
             (t(9, 0), Some(scan2), t(1, 0))
+        );
+        assert_eq!(
+            d.labels, relabeled,
+            "unchanged files take their source's current labels"
         );
     }
     assert_eq!(store.get_discovery(real[4]).await.unwrap().unwrap().last_seen, t(1, 0));

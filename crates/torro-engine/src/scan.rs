@@ -229,7 +229,7 @@ async fn scan_prefix(
                             unchanged_ids.push(k.id);
                             run.counts.unchanged += 1;
                             if unchanged_ids.len() >= TOUCH_BATCH {
-                                run.store.touch_seen(run.scan_id, &unchanged_ids, Utc::now()).await?;
+                                run.store.touch_seen(run.scan_id, &unchanged_ids, Utc::now(), labels).await?;
                                 unchanged_ids.clear();
                                 run.report(false).await?;
                             }
@@ -294,7 +294,9 @@ async fn scan_prefix(
         run.store.apply_observations(run.scan_id, &batch).await?;
     }
     if !unchanged_ids.is_empty() {
-        run.store.touch_seen(run.scan_id, &unchanged_ids, Utc::now()).await?;
+        run.store
+            .touch_seen(run.scan_id, &unchanged_ids, Utc::now(), labels)
+            .await?;
     }
 
     if let Some(message) = listing_failed {

@@ -149,7 +149,7 @@ impl CatalogStore for BrokenStore {
     async fn apply_observations(&self, _: i64, _: &[Observation]) -> Result<Vec<UpsertResult>> {
         broken()
     }
-    async fn touch_seen(&self, _: i64, _: &[i64], _: DateTime<Utc>) -> Result<()> {
+    async fn touch_seen(&self, _: i64, _: &[i64], _: DateTime<Utc>, _: &torro_model::SourceLabels) -> Result<()> {
         broken()
     }
     async fn mark_deleted(&self, _: i64, _: &[i64], _: DateTime<Utc>) -> Result<u64> {
