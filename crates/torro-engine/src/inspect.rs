@@ -2,7 +2,8 @@
 
 use torro_connectors::{ObjectInfo, ObjectSource, SourceError};
 use torro_formats::{
-    ByteRange, Compression, FormatError, InferOptions, Inferred, Outcome, Window, infer, initial_read,
+    ByteRange, Compression, FormatError, InferOptions, Inferred, Outcome, Window, XlsxPlan, XlsxStep, infer,
+    initial_read, xlsx_ranged_applies,
 };
 use torro_model::{FileFormat, ScanErrorKind};
 
@@ -63,6 +64,9 @@ async fn read_and_infer(
         return Err(Failure::Format(FormatError::Empty));
     }
     let options = InferOptions::default();
+    if format == FileFormat::Excel && xlsx_ranged_applies(&info.path, size) {
+        return read_large_xlsx(source, info, &options).await;
+    }
     let mut range = initial_read(format, size);
     let mut buffer = fetch(source, &info.path, range).await?.to_vec();
     for _ in 0..MAX_ROUNDS {
@@ -104,6 +108,32 @@ async fn read_and_infer(
     Err(Failure::Protocol(format!(
         "no schema after {MAX_ROUNDS} reads of {} bytes",
         range.len()
+    )))
+}
+
+/// A large `.xlsx`: the zip's tail, its central directory and the few parts a schema needs,
+/// each by one ranged read, as [`XlsxPlan`] asks.
+async fn read_large_xlsx(
+    source: &dyn ObjectSource,
+    info: &ObjectInfo,
+    options: &InferOptions,
+) -> Result<Inferred, Failure> {
+    let mut plan = XlsxPlan::new(info.size, options);
+    let mut fetched: Vec<bytes::Bytes> = Vec::new();
+    for _ in 0..MAX_ROUNDS {
+        let slices: Vec<&[u8]> = fetched.iter().map(|b| b.as_ref()).collect();
+        match plan.next(&slices) {
+            XlsxStep::Done(result) => return result.map_err(Failure::Format),
+            XlsxStep::Fetch(ranges) => {
+                fetched.clear();
+                for range in ranges {
+                    fetched.push(fetch(source, &info.path, range).await?);
+                }
+            }
+        }
+    }
+    Err(Failure::Protocol(format!(
+        "no schema after {MAX_ROUNDS} rounds of ranged reads"
     )))
 }
 

@@ -13,6 +13,11 @@
 //! that only checks it is a workbook at all. `.xls` has the same rule: its OLE container
 //! scatters the workbook stream's sectors across the file.
 //!
+//! Large `.xlsx`/`.xlsm` files do not go through this protocol: the engine drives
+//! [`crate::xlsx_ranged::XlsxPlan`] instead, a few separate ranged reads (the zip's tail, its
+//! central directory, the workbook, its relationships, and the heads of the shared strings
+//! and of the first sheet's part).
+//!
 //! **Cells.** `.xlsx` sheets are streamed cell by cell (`worksheet_cells_reader`), so a sheet
 //! whose dimension claims a million rows costs nothing until cells appear; `.xls` sheets
 //! come from calamine as dense ranges. Header detection is CSV's (see `delimited`), applied
@@ -58,7 +63,7 @@ pub(crate) fn initial_read(file_size: u64) -> ByteRange {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Container {
+pub(crate) enum Container {
     Xlsx,
     Xls,
 }
@@ -72,7 +77,7 @@ impl Container {
     }
 }
 
-fn invalid(message: impl Into<String>) -> FormatError {
+pub(crate) fn invalid(message: impl Into<String>) -> FormatError {
     FormatError::Invalid {
         format: FileFormat::Excel,
         message: message.into(),
@@ -98,7 +103,8 @@ pub(crate) fn infer(file_size: u64, window: &Window<'_>, options: &InferOptions)
     if file_size > MAX_WINDOW {
         return Err(FormatError::TooLarge(format!(
             "this Excel file ({} bytes) is above the {} MiB limit for schema reading: workbooks are read \
-             whole, because the parts a schema needs are spread over the file",
+             whole, because the parts a schema needs are spread over the file (large .xlsx files \
+             are read by ranged reads through XlsxPlan instead)",
             file_size,
             MAX_WINDOW / (1024 * 1024)
         )));
@@ -123,17 +129,17 @@ pub(crate) fn infer(file_size: u64, window: &Window<'_>, options: &InferOptions)
 }
 
 /// One sheet as read.
-struct SheetRead {
-    name: String,
-    visible: SheetVisible,
-    typ: SheetType,
+pub(crate) struct SheetRead {
+    pub(crate) name: String,
+    pub(crate) visible: SheetVisible,
+    pub(crate) typ: SheetType,
     /// `None` for sheets that were not read (charts, past [`MAX_SHEETS`]).
-    table: Option<Result<Table, String>>,
+    pub(crate) table: Option<Result<Table, String>>,
 }
 
 /// A sheet's schema.
-struct Table {
-    fields: Vec<Field>,
+pub(crate) struct Table {
+    pub(crate) fields: Vec<Field>,
     has_header: bool,
     /// Data rows (header excluded); `None` when the cell budget ran out first.
     row_count: Option<u64>,
@@ -143,7 +149,7 @@ struct Table {
     warning: Option<String>,
 }
 
-fn summarise(container: Container, sheets: Vec<SheetRead>) -> Inferred {
+pub(crate) fn summarise(container: Container, sheets: Vec<SheetRead>) -> Inferred {
     let mut chosen: Option<(String, &Table)> = None;
     let mut listed = Vec::with_capacity(sheets.len());
     for sheet in &sheets {
@@ -301,7 +307,7 @@ fn read_xls(bytes: &[u8], sample_rows: usize) -> Result<Vec<SheetRead>, FormatEr
 
 /// What a cell says about its column.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Kind {
+pub(crate) enum Kind {
     Scalar(Scalar),
     Time,
     Interval,
@@ -328,9 +334,9 @@ impl Kind {
 /// A non-empty cell: its text (for header detection and names) and kind (`None`: a null,
 /// such as an error cell).
 #[derive(Clone, Debug)]
-struct Cell {
-    text: String,
-    kind: Option<Kind>,
+pub(crate) struct Cell {
+    pub(crate) text: String,
+    pub(crate) kind: Option<Kind>,
 }
 
 fn int_digits(i: i64) -> Kind {
@@ -338,7 +344,7 @@ fn int_digits(i: i64) -> Kind {
     Kind::Scalar(Scalar::Int { digits: digits as u8 })
 }
 
-fn float_cell(f: f64) -> Cell {
+pub(crate) fn float_cell(f: f64) -> Cell {
     // Excel keeps every number as a double: whole values in the int64-exact range are integers.
     let kind = if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 {
         int_digits(f as i64)
@@ -351,7 +357,7 @@ fn float_cell(f: f64) -> Cell {
     }
 }
 
-fn text_cell(s: &str) -> Option<Cell> {
+pub(crate) fn text_cell(s: &str) -> Option<Cell> {
     let trimmed = s.trim();
     if trimmed.is_empty() {
         return None;
@@ -385,7 +391,7 @@ fn datetime_cell(value: f64, duration: bool) -> Cell {
     }
 }
 
-fn iso_cell(s: &str, duration: bool) -> Option<Cell> {
+pub(crate) fn iso_cell(s: &str, duration: bool) -> Option<Cell> {
     if duration {
         return Some(Cell {
             text: "0".into(),
@@ -405,7 +411,7 @@ fn is_time_of_day(s: &str) -> bool {
     b.len() >= 5 && b[2] == b':' && b[..2].iter().chain(&b[3..5]).all(u8::is_ascii_digit)
 }
 
-fn error_cell() -> Cell {
+pub(crate) fn error_cell() -> Cell {
     Cell {
         text: "#ERROR".into(),
         kind: None,
@@ -455,22 +461,22 @@ fn cell_of_data(value: &Data) -> Option<Cell> {
 }
 
 /// Cells of one sheet in row order: the first rows kept as a sample, the rest counted.
-struct SheetScan {
+pub(crate) struct SheetScan {
     sample_limit: usize,
     /// `(row index, cells by column)` of the first non-empty rows.
     sample: Vec<(u32, Vec<(u32, Cell)>)>,
-    rows_seen: u64,
+    pub(crate) rows_seen: u64,
     last_row: Option<u32>,
     min_col: u32,
     max_col: u32,
     columns_truncated: bool,
     /// Every cell was visited (the row count is exact).
-    complete: bool,
+    pub(crate) complete: bool,
     error: Option<String>,
 }
 
 impl SheetScan {
-    fn new(sample_rows: usize) -> Self {
+    pub(crate) fn new(sample_rows: usize) -> Self {
         SheetScan {
             // The header row, then the data rows.
             sample_limit: sample_rows.saturating_add(1),
@@ -486,7 +492,7 @@ impl SheetScan {
     }
 
     /// Takes one cell (`None`: an empty one).
-    fn push(&mut self, row: u32, col: u32, cell: Option<Cell>) {
+    pub(crate) fn push(&mut self, row: u32, col: u32, cell: Option<Cell>) {
         let Some(cell) = cell else { return };
         if self.last_row != Some(row) {
             self.last_row = Some(row);
@@ -512,7 +518,7 @@ impl SheetScan {
         }
     }
 
-    fn into_table(self) -> Table {
+    pub(crate) fn into_table(self) -> Table {
         let width = if self.sample.is_empty() {
             0
         } else {

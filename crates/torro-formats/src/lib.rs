@@ -27,10 +27,12 @@ mod scalar;
 #[cfg(test)]
 mod test_util;
 mod text;
+pub mod xlsx_ranged;
 
 pub use delta::{DeltaTable, table_from_log};
 pub use iceberg::{IcebergPartitionField, IcebergTable, table_from_metadata};
 pub use plan::{ByteRange, HEAD_BYTES, InferOptions, Inferred, MAX_WINDOW, Outcome, Window, initial_read};
+pub use xlsx_ranged::{Step as XlsxStep, XlsxPlan, xlsx_ranged_applies};
 
 use torro_model::FileFormat;
 pub use torro_model::format::Compression;
