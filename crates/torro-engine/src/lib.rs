@@ -6,6 +6,7 @@ pub mod connections;
 mod engine;
 mod error;
 mod inspect;
+mod known;
 mod scan;
 pub mod secrets;
 mod tables;
