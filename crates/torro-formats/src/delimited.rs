@@ -23,9 +23,6 @@ pub(crate) fn infer(
     options: &InferOptions,
 ) -> Result<Outcome, FormatError> {
     let invalid = |message: String| FormatError::Invalid { format, message };
-    if window.offset != 0 {
-        return Err(invalid("the window must start at the head of the file".into()));
-    }
     let decoded = match text::decode(format, compression, file_size, window)? {
         Decoded::Text(t) => t,
         Decoded::NeedMore(range) => return Ok(Outcome::NeedMore(range)),

@@ -53,6 +53,9 @@ pub(crate) fn decode(
     window: &Window<'_>,
 ) -> Result<Decoded, FormatError> {
     let invalid = |message: String| FormatError::Invalid { format, message };
+    if window.offset != 0 {
+        return Err(invalid("the window must start at the head of the file".into()));
+    }
     let whole = window.is_whole_file(file_size);
     let (bytes, complete) = match compression {
         Compression::None => (std::borrow::Cow::Borrowed(window.bytes), whole),
