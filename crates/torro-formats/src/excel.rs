@@ -272,7 +272,66 @@ fn read_xlsx(bytes: &[u8], sample_rows: usize) -> Result<Vec<SheetRead>, FormatE
     Ok(out)
 }
 
+/// A sheet may declare at most this many cells. calamine reserves memory for the declared
+/// size of each sheet before reading it, and a failed allocation aborts the process, which
+/// no `catch_unwind` can stop: a damaged file declaring billions of cells must never get there.
+const MAX_DECLARED_XLS_CELLS: u64 = 4_000_000;
+
+/// Refuses `.xls` files whose DIMENSIONS records declare sheets larger than
+/// [`MAX_DECLARED_XLS_CELLS`] or inverted ranges (which calamine's size arithmetic wraps).
+/// Mirrors calamine's reading of the record (MS-XLS 2.4.90).
+fn check_xls_dimensions(bytes: &[u8]) -> Result<(), FormatError> {
+    use std::io::Read;
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes))
+        .map_err(|e| invalid(format!("the workbook's compound file does not open: {e}")))?;
+    let mut stream = Vec::new();
+    let opened = ["/Workbook", "/Book"]
+        .iter()
+        .find_map(|name| file.open_stream(name).ok());
+    let Some(mut workbook) = opened else {
+        return Err(invalid(
+            "the file has no Workbook stream; is it really an .xls workbook?",
+        ));
+    };
+    workbook
+        .read_to_end(&mut stream)
+        .map_err(|e| invalid(format!("the Workbook stream does not read: {e}")))?;
+    let mut rest = &stream[..];
+    while rest.len() >= 4 {
+        let kind = u16::from_le_bytes([rest[0], rest[1]]);
+        let len = u16::from_le_bytes([rest[2], rest[3]]) as usize;
+        let Some(data) = rest.get(4..4 + len) else { break };
+        if kind == 0x0200 {
+            let u16_at = |i: usize| u16::from_le_bytes([data[i], data[i + 1]]) as u64;
+            let u32_at = |i: usize| u32::from_le_bytes([data[i], data[i + 1], data[i + 2], data[i + 3]]) as u64;
+            let (rf, rl, cf, cl) = match len {
+                10 => (u16_at(0), u16_at(2), u16_at(4), u16_at(6)),
+                14 | 16 => (u32_at(0), u32_at(4), u16_at(8), u16_at(10)),
+                _ => (0, 0, 0, 0),
+            };
+            let cf = if cf > 0xFF || cl < cf { 0 } else { cf };
+            if rl >= 1 && cl >= 1 {
+                // calamine takes the last row and column as rl - 1 and cl - 1, inclusive.
+                let rows = (rl - 1).checked_sub(rf).map(|n| n + 1);
+                let cols = (cl - 1).checked_sub(cf).map(|n| n + 1);
+                match (rows, cols) {
+                    (Some(rows), Some(cols)) if rows.saturating_mul(cols) <= MAX_DECLARED_XLS_CELLS => {}
+                    _ => {
+                        return Err(invalid(format!(
+                            "a sheet declares rows {rf}..{rl} and columns {cf}..{cl}, which is damaged or larger \
+                             than the {MAX_DECLARED_XLS_CELLS} cells Torro reads from .xls files"
+                        )));
+                    }
+                }
+            }
+        }
+        rest = &rest[4 + len..];
+    }
+    Ok(())
+}
+
 fn read_xls(bytes: &[u8], sample_rows: usize) -> Result<Vec<SheetRead>, FormatError> {
+    check_xls_dimensions(bytes)?;
     let mut workbook = Xls::new(Cursor::new(bytes)).map_err(|e| invalid(format!("the workbook does not open: {e}")))?;
     let metadata = workbook.sheets_metadata().to_vec();
     let mut budget = MAX_CELLS;

@@ -683,6 +683,29 @@ fn damaged_workbooks_fail_clearly() {
     assert!(err.to_string().contains("not a valid excel file"), "{err}");
 }
 
+/// A damaged .xls whose DIMENSIONS record declares billions of cells is refused before
+/// calamine reserves memory for them (a failed allocation would abort the process).
+#[test]
+fn an_xls_declaring_a_huge_sheet_is_refused_not_allocated() {
+    let original = include_bytes!("fixtures/people.xls");
+    let dims = original
+        .windows(4)
+        .position(|w| w == [0x00, 0x02, 0x0e, 0x00])
+        .expect("the fixture has a BIFF8 DIMENSIONS record");
+    // Last row + 1 (u32 at +8 of the record): 4,000,000,000 rows.
+    let mut huge = original.to_vec();
+    huge[dims + 8..dims + 12].copy_from_slice(&4_000_000_000u32.to_le_bytes());
+    let err = drive(EXCEL, &huge).result.unwrap_err();
+    assert!(err.to_string().contains("declares rows"), "{err}");
+    // First row after the last one: calamine's size arithmetic would wrap.
+    let mut inverted = original.to_vec();
+    inverted[dims + 4..dims + 8].copy_from_slice(&9u32.to_le_bytes());
+    let err = drive(EXCEL, &inverted).result.unwrap_err();
+    assert!(err.to_string().contains("declares rows"), "{err}");
+    // The untouched file still reads.
+    assert!(drive(EXCEL, original).result.is_ok());
+}
+
 // ---------- ORC ----------
 
 const ORC: FormatAndCompression = (FileFormat::Orc, Compression::None);
