@@ -875,6 +875,22 @@ proptest! {
         let _ = drive(ORC, &file);
     }
 
+    /// A real Parquet file with bytes of its footer overwritten: an answer, never a panic
+    /// or an abort (list lengths and sizes in the footer are where a decoder could over-allocate).
+    #[test]
+    fn damaged_parquet_footers_never_panic(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..12),
+    ) {
+        let mut file = parquet_file(&nested_batch(20), WriterProperties::builder().build());
+        let footer_len = u32::from_le_bytes(file[file.len() - 8..file.len() - 4].try_into().unwrap()) as usize;
+        let footer_start = file.len() - 8 - footer_len;
+        for (at, byte) in edits {
+            let i = footer_start + at.index(footer_len);
+            file[i] = byte;
+        }
+        let _ = drive(PARQUET, &file);
+    }
+
     /// Parquet with a valid tail around arbitrary metadata bytes.
     #[test]
     fn parquet_footers_of_junk_never_panic(meta in prop::collection::vec(any::<u8>(), 0..600)) {
