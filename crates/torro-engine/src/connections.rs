@@ -224,12 +224,7 @@ impl Connections {
     /// connection with its audit row. AlreadyExists when the name is taken.
     pub async fn create(&self, input: &ConnectionInput, actor: &str) -> Result<Connection, EngineError> {
         let input = Self::validate(input)?;
-        let secrets: BTreeMap<String, String> = input
-            .secrets
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let secrets = given_secrets(&input);
         let row = self.row(&input, &secrets)?;
         Ok(self.store.create_connection(&row, actor).await?)
     }
@@ -327,12 +322,7 @@ impl Connections {
     /// error; an unreachable or refused container is a result with `ok: false`.
     pub async fn test_config(&self, input: &ConnectionInput) -> Result<ConnectionTest, EngineError> {
         let input = Self::validate(input)?;
-        let secrets: BTreeMap<String, String> = input
-            .secrets
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let secrets = given_secrets(&input);
         let configs = connector_configs_of(input.connector_type, &input.connection_type, &input.config, &secrets);
         Ok(test_configs(&configs).await)
     }
@@ -479,6 +469,16 @@ fn redact(message: &str, secrets: &BTreeMap<String, String>) -> String {
         out = out.replace(value.as_str(), "***");
     }
     out
+}
+
+/// The secrets an input sets: empty values mean "none given" and are dropped.
+fn given_secrets(input: &ConnectionInput) -> BTreeMap<String, String> {
+    input
+        .secrets
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// A light check of a 5-field cron expression (minute hour day-of-month month day-of-week):

@@ -470,6 +470,20 @@ fn is_time_of_day(s: &str) -> bool {
     b.len() >= 5 && b[2] == b':' && b[..2].iter().chain(&b[3..5]).all(u8::is_ascii_digit)
 }
 
+fn int_cell(i: i64) -> Cell {
+    Cell {
+        text: i.to_string(),
+        kind: Some(int_digits(i)),
+    }
+}
+
+pub(crate) fn bool_cell(b: bool) -> Cell {
+    Cell {
+        text: b.to_string(),
+        kind: Some(Kind::Scalar(Scalar::Boolean)),
+    }
+}
+
 pub(crate) fn error_cell() -> Cell {
     Cell {
         text: "#ERROR".into(),
@@ -483,15 +497,9 @@ fn cell_of_ref(value: &DataRef<'_>) -> Option<Cell> {
         DataRef::Empty => None,
         DataRef::String(s) => text_cell(s),
         DataRef::SharedString(s) => text_cell(s),
-        DataRef::Int(i) => Some(Cell {
-            text: i.to_string(),
-            kind: Some(int_digits(*i)),
-        }),
+        DataRef::Int(i) => Some(int_cell(*i)),
         DataRef::Float(f) => Some(float_cell(*f)),
-        DataRef::Bool(b) => Some(Cell {
-            text: b.to_string(),
-            kind: Some(Kind::Scalar(Scalar::Boolean)),
-        }),
+        DataRef::Bool(b) => Some(bool_cell(*b)),
         DataRef::DateTime(dt) => Some(datetime_cell(dt.as_f64(), dt.is_duration())),
         DataRef::DateTimeIso(s) => iso_cell(s, false),
         DataRef::DurationIso(s) => iso_cell(s, true),
@@ -503,15 +511,9 @@ fn cell_of_data(value: &Data) -> Option<Cell> {
     match value {
         Data::Empty => None,
         Data::String(s) => text_cell(s),
-        Data::Int(i) => Some(Cell {
-            text: i.to_string(),
-            kind: Some(int_digits(*i)),
-        }),
+        Data::Int(i) => Some(int_cell(*i)),
         Data::Float(f) => Some(float_cell(*f)),
-        Data::Bool(b) => Some(Cell {
-            text: b.to_string(),
-            kind: Some(Kind::Scalar(Scalar::Boolean)),
-        }),
+        Data::Bool(b) => Some(bool_cell(*b)),
         Data::DateTime(dt) => Some(datetime_cell(dt.as_f64(), dt.is_duration())),
         Data::DateTimeIso(s) => iso_cell(s, false),
         Data::DurationIso(s) => iso_cell(s, true),

@@ -22,7 +22,9 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 use serde_json::json;
 
-use crate::excel::{Cell, Container, Kind, SheetRead, SheetScan, error_cell, float_cell, invalid, iso_cell, text_cell};
+use crate::excel::{
+    Cell, Container, Kind, SheetRead, SheetScan, bool_cell, error_cell, float_cell, invalid, iso_cell, text_cell,
+};
 use crate::scalar::Scalar;
 use crate::{ByteRange, FormatError, HEAD_BYTES, InferOptions, Inferred, MAX_WINDOW};
 
@@ -424,10 +426,7 @@ fn sheet_cell(t: Option<&str>, value: &str, inline: &str, strings: &[String]) ->
         Some("str") => text_cell(value),
         Some("b") => match value.trim() {
             "" => None,
-            v => Some(Cell {
-                text: (v == "1" || v.eq_ignore_ascii_case("true")).to_string(),
-                kind: Some(Kind::Scalar(Scalar::Boolean)),
-            }),
+            v => Some(bool_cell(v == "1" || v.eq_ignore_ascii_case("true"))),
         },
         Some("e") => Some(error_cell()),
         Some("d") => iso_cell(value, false),
