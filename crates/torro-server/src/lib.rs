@@ -7,6 +7,7 @@ mod extract;
 pub mod openapi;
 pub mod params;
 mod routes;
+pub mod ui;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -45,14 +46,15 @@ impl AppState {
 }
 
 /// The whole API with its middleware: JSON 404/405 for unknown routes and methods,
-/// a request body limit, request tracing and CORS for reads.
+/// a request body limit, request tracing and CORS for reads. Other GET paths serve the
+/// web UI ([`ui`]).
 pub fn router(state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
         .allow_headers(Any);
     routes::routes()
-        .fallback(routes::not_found)
+        .fallback(ui::fallback)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(TraceLayer::new_for_http())

@@ -8,4 +8,5 @@ mod errors;
 mod helpers;
 mod meta;
 mod scans;
+mod ui;
 mod workflow;

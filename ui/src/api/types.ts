@@ -1,0 +1,327 @@
+// Shapes of Torro's REST API (see docs/api.md and /api/openapi.json).
+
+export type Counts = Record<string, number>;
+
+export interface Pagination {
+  page: number;
+  size: number;
+  total: number;
+  total_pages: number;
+}
+
+export interface PartitionValue {
+  column: string;
+  value: string;
+}
+
+export interface DiscoverySummary {
+  id: number;
+  urn: string;
+  storage_type: string;
+  account: string;
+  container: string;
+  path: string;
+  folder: string;
+  name: string;
+  extension: string;
+  format: string | null;
+  size: number;
+  etag: string | null;
+  last_modified: string | null;
+  row_count: number | null;
+  column_count: number | null;
+  schema_hash: string | null;
+  status: string;
+  approval_status: string;
+  environment: string;
+  env_type: string;
+  data_source_type: string;
+  tags: string[];
+  source_name: string;
+  first_seen: string;
+  last_seen: string;
+  last_changed: string;
+  deleted: boolean;
+  error: string | null;
+  dataset_id: number | null;
+  partition_values: PartitionValue[] | null;
+}
+
+export interface Facets {
+  storage_type: Counts;
+  account: Counts;
+  container: Counts;
+  format: Counts;
+  environment: Counts;
+  data_source_type: Counts;
+  status: Counts;
+  approval_status: Counts;
+}
+
+export interface DiscoveryList {
+  discoveries: DiscoverySummary[];
+  pagination: Pagination;
+  facets: Facets;
+}
+
+export interface Column {
+  name: string;
+  type: string;
+  nullable: boolean;
+  description?: string;
+}
+
+export interface SchemaBody {
+  fields: Column[];
+}
+
+export interface DiscoveryDetail {
+  id: number;
+  urn: string;
+  storage_location: {
+    storage_type: string;
+    account: string;
+    container: string;
+    path: string;
+    folder: string;
+    name: string;
+    extension: string;
+  };
+  file_metadata: {
+    format: string | null;
+    size: number;
+    etag: string | null;
+    last_modified: string | null;
+    row_count: number | null;
+    column_count: number | null;
+    fingerprint: string;
+  };
+  schema_json: SchemaBody | null;
+  storage_metadata: Record<string, unknown>;
+  discovery_info: {
+    status: string;
+    approval_status: string;
+    environment: string;
+    env_type: string;
+    data_source_type: string;
+    tags: string[];
+    source_name: string;
+    first_seen: string;
+    last_seen: string;
+    last_changed: string;
+    deleted: boolean;
+    deleted_at: string | null;
+    last_scan_id: number | null;
+    error: string | null;
+  };
+  dataset_id: number | null;
+  partition_values: PartitionValue[] | null;
+}
+
+export interface SchemaDiff {
+  added: Column[];
+  removed: Column[];
+  type_changed: { name: string; from: string; to: string }[];
+  nullability_changed: { name: string; from: boolean; to: boolean }[];
+  reordered: boolean;
+}
+
+export interface SchemaVersion {
+  version: number;
+  schema_hash: string;
+  seen_at: string;
+  scan_id: number | null;
+  schema: SchemaBody;
+  diff: SchemaDiff | null;
+  summary: string;
+}
+
+export interface SchemaHistory {
+  discovery_id: number;
+  versions: SchemaVersion[];
+}
+
+export interface AuditEntry {
+  id: number;
+  entity_type: string;
+  entity_id: number;
+  action: string;
+  actor: string;
+  role: string | null;
+  at: string;
+  before: unknown;
+  after: unknown;
+  comment: string | null;
+}
+
+export interface AuditLog {
+  discovery_id: number;
+  entries: AuditEntry[];
+}
+
+export interface Stats {
+  total: number;
+  deleted: number;
+  by_status: Counts;
+  by_approval_status: Counts;
+  by_environment: Counts;
+  by_data_source: Counts;
+  by_format: Counts;
+  by_storage_type: Counts;
+  total_size_bytes: number;
+}
+
+export interface ScanCounts {
+  listed: number;
+  new: number;
+  changed: number;
+  unchanged: number;
+  deleted: number;
+  failed: number;
+  bytes_read: number;
+  requests: number;
+}
+
+export interface ScanRun {
+  id: number;
+  trigger: string;
+  target: string;
+  status: string;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+  counts: ScanCounts;
+  message: string | null;
+  error_count: number;
+}
+
+export interface ScanError {
+  id: number;
+  scan_id: number;
+  path: string;
+  kind: string;
+  message: string;
+  at: string;
+}
+
+export interface ScanList {
+  scans: ScanRun[];
+  pagination: Pagination;
+}
+
+export interface ScanDetail extends ScanRun {
+  errors: ScanError[];
+  errors_pagination: Pagination;
+}
+
+export interface ScanErrorList {
+  scan_id: number;
+  errors: ScanError[];
+  pagination: Pagination;
+}
+
+export interface TriggerResponse {
+  scan_id: number;
+  status: string;
+  started_at: string;
+}
+
+export interface ConnectionConfig {
+  account?: string | null;
+  root?: string | null;
+  containers: string[];
+  folders: string[];
+  file_extensions: string[];
+  endpoint?: string | null;
+  region?: string | null;
+  options: Record<string, string>;
+}
+
+export interface Connection {
+  id: number;
+  name: string;
+  connector_type: string;
+  connection_type: string;
+  config: ConnectionConfig;
+  /** Stored secret names; the value is always "***". */
+  secrets: Record<string, string>;
+  status: string;
+  schedule: string | null;
+  environment: string;
+  env_type: string;
+  data_source_type: string;
+  tags: string[];
+  created_at: string;
+  updated_at: string;
+  last_tested_at: string | null;
+  last_test_error: string | null;
+}
+
+export interface ConnectionList {
+  connections: Connection[];
+}
+
+/** Body of POST/PUT /api/connections and POST /api/connections/test-config. */
+export interface ConnectionRequest {
+  name: string;
+  connector_type: string;
+  connection_type?: string;
+  config: ConnectionConfig;
+  /** Write-only. On PUT, a secret left out keeps its stored value. */
+  secrets: Record<string, string>;
+  status?: string;
+  schedule?: string | null;
+  environment: string;
+  env_type: string;
+  data_source_type: string;
+  tags: string[];
+}
+
+export interface ConnectionTest {
+  ok: boolean;
+  results: { container: string; ok: boolean; error: string | null }[];
+}
+
+export interface Dataset {
+  id: number;
+  urn: string;
+  storage_type: string;
+  account: string;
+  container: string;
+  path: string;
+  partition_columns: string[];
+  file_count: number;
+  deleted_file_count: number;
+  total_size: number;
+  formats: string[];
+  partition_count: number;
+  schema: SchemaBody | null;
+  schema_hash: string | null;
+  distinct_schema_count: number;
+  first_seen: string;
+  last_changed: string;
+}
+
+export interface DatasetList {
+  datasets: Dataset[];
+  pagination: Pagination;
+}
+
+export interface ApproveRequest {
+  approved_by: string;
+  role?: string;
+  comments?: string;
+}
+
+export interface RejectRequest {
+  rejected_by: string;
+  rejection_reason: string;
+  role?: string;
+  comments?: string;
+}
+
+export interface WorkflowRequest {
+  by: string;
+  role?: string;
+  comments?: string;
+}

@@ -1,0 +1,166 @@
+// Approve or reject one or more discoveries. Asks who (remembered for next time), their
+// role, a comment and, to reject, the reason. A refused transition (409) shows the API's
+// message for that file; the others still go through.
+
+import { useState, type FormEvent } from "react";
+import {
+  Alert,
+  Button,
+  Dialog,
+  DialogActions,
+  DialogContent,
+  DialogTitle,
+  Stack,
+  TextField,
+  useMediaQuery,
+  useTheme,
+} from "@mui/material";
+
+import { errorText } from "../api/client";
+import { useReview, type ReviewAction } from "../api/hooks";
+
+export type ReviewKind = "approve" | "reject";
+
+const REVIEWER_KEY = "torro.reviewer";
+
+function remembered(): { user: string; role: string } {
+  try {
+    const value = JSON.parse(window.localStorage.getItem(REVIEWER_KEY) ?? "{}") as { user?: unknown; role?: unknown };
+    return { user: typeof value.user === "string" ? value.user : "", role: typeof value.role === "string" ? value.role : "" };
+  } catch {
+    return { user: "", role: "" };
+  }
+}
+
+function remember(user: string, role: string) {
+  try {
+    window.localStorage.setItem(REVIEWER_KEY, JSON.stringify({ user, role }));
+  } catch {
+    // No storage: the form starts empty next time.
+  }
+}
+
+export interface ReviewDialogProps {
+  kind: ReviewKind;
+  ids: number[];
+  /** Shown in the title for a single file. */
+  name?: string;
+  open: boolean;
+  onClose: () => void;
+  /** Called with the ids that went through. */
+  onDone: (succeeded: number[]) => void;
+}
+
+export function ReviewDialog(props: ReviewDialogProps) {
+  // A fresh form per opening: remount when it opens.
+  return props.open ? <ReviewForm {...props} /> : null;
+}
+
+function ReviewForm({ kind, ids, name, onClose, onDone }: ReviewDialogProps) {
+  const theme = useTheme();
+  const fullScreen = useMediaQuery(theme.breakpoints.down("sm"));
+  const [user, setUser] = useState(() => remembered().user);
+  const [role, setRole] = useState(() => remembered().role);
+  const [comments, setComments] = useState("");
+  const [reason, setReason] = useState("");
+  const [touched, setTouched] = useState(false);
+  const [failures, setFailures] = useState<string[]>([]);
+  const [busy, setBusy] = useState(false);
+  const review = useReview();
+
+  const verb = kind === "approve" ? "Approve" : "Reject";
+  const what = ids.length === 1 ? (name ?? `discovery ${ids[0]}`) : `${ids.length} discoveries`;
+  const userMissing = user.trim() === "";
+  const reasonMissing = kind === "reject" && reason.trim() === "";
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setTouched(true);
+    if (userMissing || reasonMissing) return;
+    remember(user.trim(), role.trim());
+    setBusy(true);
+    const optional = { role: role.trim() || undefined, comments: comments.trim() || undefined };
+    const action: ReviewAction =
+      kind === "approve"
+        ? { kind, body: { approved_by: user.trim(), ...optional } }
+        : { kind, body: { rejected_by: user.trim(), rejection_reason: reason.trim(), ...optional } };
+    const ok: number[] = [];
+    const failed: string[] = [];
+    // One at a time: the API has no bulk endpoint, and a burst of writes gains nothing on SQLite.
+    for (const id of ids) {
+      try {
+        await review.mutateAsync({ id, action });
+        ok.push(id);
+      } catch (e) {
+        failed.push(ids.length === 1 ? errorText(e) : `#${id}: ${errorText(e)}`);
+      }
+    }
+    setBusy(false);
+    setFailures(failed);
+    if (ok.length > 0) onDone(ok);
+    if (failed.length === 0) onClose();
+  }
+
+  return (
+    <Dialog open onClose={busy ? undefined : onClose} fullScreen={fullScreen} fullWidth maxWidth="sm" aria-labelledby="review-title">
+      <form onSubmit={submit} noValidate>
+        <DialogTitle id="review-title" sx={{ overflowWrap: "anywhere" }}>
+          {verb} {what}
+        </DialogTitle>
+        <DialogContent>
+          <Stack spacing={2} sx={{ mt: 1 }}>
+            {failures.length > 0 && (
+              <Alert severity="error" role="alert">
+                {failures.length === 1 ? failures[0] : `${failures.length} could not be changed:`}
+                {failures.length > 1 && (
+                  <ul style={{ margin: "4px 0 0", paddingLeft: 18 }}>
+                    {failures.map((f) => (
+                      <li key={f}>{f}</li>
+                    ))}
+                  </ul>
+                )}
+              </Alert>
+            )}
+            <TextField
+              label="Your name"
+              value={user}
+              onChange={(e) => setUser(e.target.value)}
+              required
+              autoFocus={user === ""}
+              error={touched && userMissing}
+              helperText={touched && userMissing ? "Say who reviews: it goes into the audit trail" : "Recorded in the audit trail"}
+            />
+            <TextField label="Role" value={role} onChange={(e) => setRole(e.target.value)} helperText="Optional, e.g. data steward" />
+            {kind === "reject" && (
+              <TextField
+                label="Rejection reason"
+                value={reason}
+                onChange={(e) => setReason(e.target.value)}
+                required
+                autoFocus={user !== ""}
+                error={touched && reasonMissing}
+                helperText={touched && reasonMissing ? "Say why, so the owner can fix it" : " "}
+              />
+            )}
+            <TextField
+              label="Comments"
+              value={comments}
+              onChange={(e) => setComments(e.target.value)}
+              multiline
+              minRows={2}
+              autoFocus={kind === "approve" && user !== ""}
+            />
+          </Stack>
+        </DialogContent>
+        <DialogActions>
+          <Button onClick={onClose} disabled={busy}>
+            Cancel
+          </Button>
+          <Button type="submit" variant="contained" color={kind === "approve" ? "success" : "error"} disabled={busy}>
+            {busy ? "Saving…" : verb}
+          </Button>
+        </DialogActions>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,28 @@
+import { Alert, AlertTitle, Box } from "@mui/material";
+
+import type { ConnectionTest } from "../api/types";
+
+/** The outcome of a connection test, with what failed per container. */
+export function TestResult({ result }: { result: ConnectionTest }) {
+  const failed = result.results.filter((r) => !r.ok);
+  if (result.ok) {
+    return (
+      <Alert severity="success" role="status">
+        Connection works{result.results.length > 0 && `: ${result.results.map((r) => r.container || "(root)").join(", ")} reachable`}
+      </Alert>
+    );
+  }
+  return (
+    <Alert severity="error" role="alert">
+      <AlertTitle>Connection test failed</AlertTitle>
+      {failed.length === 0 && "The server could not open any container."}
+      <Box component="ul" sx={{ m: 0, pl: 2 }}>
+        {failed.map((r) => (
+          <li key={r.container}>
+            <strong>{r.container || "(root)"}</strong>: {r.error}
+          </li>
+        ))}
+      </Box>
+    </Alert>
+  );
+}

@@ -1,0 +1,27 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from "vite";
+import react from "@vitejs/plugin-react";
+
+// `npm run dev` serves the UI with hot reload and forwards the API to a running
+// `torro serve` (TORRO_API, default http://127.0.0.1:8080).
+const api = process.env.TORRO_API ?? "http://127.0.0.1:8080";
+
+export default defineConfig({
+  plugins: [react()],
+  server: {
+    proxy: {
+      "/api": api,
+      "/health": api,
+    },
+  },
+  build: {
+    // Hashed file names under assets/ are what lets the server cache them for a year.
+    assetsDir: "assets",
+    chunkSizeWarningLimit: 1024,
+  },
+  test: {
+    environment: "jsdom",
+    include: ["src/**/*.test.{ts,tsx}"],
+    setupFiles: ["src/test/setup.ts"],
+  },
+});
