@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { Suspense, lazy, useState } from "react";
 import { Route, Routes, Link as RouterLink, useLocation } from "react-router";
 import {
   AppBar,
@@ -22,15 +22,18 @@ import AutoIcon from "@mui/icons-material/BrightnessAutoOutlined";
 
 import { NAV_ITEMS } from "./nav";
 import { useThemeChoice, type ThemeChoice } from "./theme";
-import { Dashboard } from "./pages/Dashboard";
-import { Discoveries } from "./pages/Discoveries";
-import { DiscoveryDetailPage } from "./pages/DiscoveryDetail";
-import { Connections } from "./pages/Connections";
-import { Scans } from "./pages/Scans";
-import { ScanDetailPage } from "./pages/ScanDetail";
-import { Datasets } from "./pages/Datasets";
-import { DatasetDetailPage } from "./pages/DatasetDetail";
-import { NotFound } from "./pages/NotFound";
+import { Loading } from "./components/QueryState";
+
+// Each page is its own chunk: the first paint loads only the page it shows.
+const Dashboard = lazy(() => import("./pages/Dashboard").then((m) => ({ default: m.Dashboard })));
+const Discoveries = lazy(() => import("./pages/Discoveries").then((m) => ({ default: m.Discoveries })));
+const DiscoveryDetailPage = lazy(() => import("./pages/DiscoveryDetail").then((m) => ({ default: m.DiscoveryDetailPage })));
+const Connections = lazy(() => import("./pages/Connections").then((m) => ({ default: m.Connections })));
+const Scans = lazy(() => import("./pages/Scans").then((m) => ({ default: m.Scans })));
+const ScanDetailPage = lazy(() => import("./pages/ScanDetail").then((m) => ({ default: m.ScanDetailPage })));
+const Datasets = lazy(() => import("./pages/Datasets").then((m) => ({ default: m.Datasets })));
+const DatasetDetailPage = lazy(() => import("./pages/DatasetDetail").then((m) => ({ default: m.DatasetDetailPage })));
+const NotFound = lazy(() => import("./pages/NotFound").then((m) => ({ default: m.NotFound })));
 
 const DRAWER_WIDTH = 220;
 const NEXT_CHOICE: Record<ThemeChoice, ThemeChoice> = { system: "light", light: "dark", dark: "system" };
@@ -118,6 +121,7 @@ export function App() {
       )}
       <Box component="main" id="main" tabIndex={-1} sx={{ flexGrow: 1, minWidth: 0, p: { xs: 1.5, sm: 3 }, outline: "none" }}>
         <Toolbar variant="dense" />
+        <Suspense fallback={<Loading />}>
         <Routes>
           <Route path="/" element={<Dashboard />} />
           <Route path="/discoveries" element={<Discoveries />} />
@@ -129,6 +133,7 @@ export function App() {
           <Route path="/scans/:id" element={<ScanDetailPage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
+        </Suspense>
       </Box>
     </Box>
   );

@@ -4,7 +4,7 @@
 import { Box, Link, Stack, Typography } from "@mui/material";
 import { Link as RouterLink } from "react-router";
 
-import { formatNumber, humanize } from "../lib/format";
+import { formatNumber, valueLabel } from "../lib/format";
 
 export interface BarListProps {
   counts: Record<string, number>;
@@ -12,9 +12,11 @@ export interface BarListProps {
   href?: (key: string) => string;
   max?: number;
   label: string;
+  /** The facet these counts are of, for labels (`format` → `CSV`). */
+  field?: string;
 }
 
-export function BarList({ counts, href, max = 8, label }: BarListProps) {
+export function BarList({ counts, href, max = 8, label, field = "" }: BarListProps) {
   const entries = Object.entries(counts)
     .filter(([, n]) => n > 0)
     .sort((a, b) => b[1] - a[1]);
@@ -35,11 +37,11 @@ export function BarList({ counts, href, max = 8, label }: BarListProps) {
           <Stack direction="row" sx={{ justifyContent: "space-between", gap: 1 }}>
             {href ? (
               <Link component={RouterLink} to={href(key)} variant="body2" underline="hover" noWrap>
-                {humanize(key)}
+                {valueLabel(field, key)}
               </Link>
             ) : (
               <Typography variant="body2" noWrap>
-                {humanize(key)}
+                {valueLabel(field, key)}
               </Typography>
             )}
             <Typography variant="body2" color="text.secondary">

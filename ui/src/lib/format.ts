@@ -54,3 +54,12 @@ export function humanize(value: string | null | undefined): string {
   const text = value.replace(/_/g, " ");
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+const STORAGE_LABELS: Record<string, string> = { local: "Local", s3: "S3", azure_blob: "Azure Blob", gcs: "GCS" };
+
+/** A facet value as people write it: `CSV`, `Azure Blob`, `Pending`. */
+export function valueLabel(field: string, value: string): string {
+  if (field === "format") return value === "unknown" ? "Unknown" : value.toUpperCase();
+  if (field === "storage" || field === "storage_type") return STORAGE_LABELS[value] ?? humanize(value);
+  return humanize(value);
+}

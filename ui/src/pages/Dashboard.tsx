@@ -72,7 +72,8 @@ function NewestDiscoveries() {
                 {d.name}
               </Link>
             }
-            secondary={`${d.format ?? "unknown"} · ${formatBytes(d.size)} · ${formatAgo(d.first_seen)}`}
+            secondary={`${d.storage_type === "local" ? d.folder : `${d.container}/${d.folder}`} · ${formatBytes(d.size)} · ${formatAgo(d.first_seen)}`}
+            secondaryTypographyProps={{ noWrap: true }}
           />
         </ListItem>
       ))}
@@ -187,7 +188,7 @@ export function Dashboard() {
           </Grid>
           <Grid size={{ xs: 12, sm: 6, lg: 3 }}>
             <Panel title="By format">
-              <BarList label="Files by format" counts={stats.data.by_format} href={(k) => (k === "unknown" ? "/discoveries" : discoveriesHref({ format: k }))} />
+              <BarList label="Files by format" field="format" counts={stats.data.by_format} href={(k) => (k === "unknown" ? "/discoveries" : discoveriesHref({ format: k }))} />
             </Panel>
           </Grid>
           <Grid size={{ xs: 12, sm: 6, lg: 3 }}>

@@ -42,10 +42,17 @@ import { Empty, ErrorState, Loading } from "../components/QueryState";
 import { ReviewDialog, type ReviewKind } from "../components/ReviewDialog";
 import { StatusChip } from "../components/StatusChip";
 import { FILTER_KEYS, PAGE_SIZES, paramsFromSearch, searchFromParams, type FilterKey } from "../lib/discoveryUrl";
-import { formatAgo, formatBytes, formatDate, formatNumber, humanize } from "../lib/format";
+import { formatAgo, formatBytes, formatDate, formatNumber, valueLabel } from "../lib/format";
 import { useDebounced } from "../lib/useDebounced";
 
 const SEARCH_DEBOUNCE_MS = 300;
+
+/** Columns a phone leaves out (the file's page has them). */
+const WIDE_ONLY = { display: { xs: "none", md: "table-cell" } } as const;
+/** On a phone the "Rows per page" label would push the page arrows off screen. */
+const COMPACT_PAGINATION = {
+  "& .MuiTablePagination-selectLabel, & .MuiTablePagination-input": { display: { xs: "none", sm: "flex" } },
+} as const;
 
 const FILTER_LABELS: Record<FilterKey, string> = {
   status: "Status",
@@ -88,7 +95,7 @@ function FilterSelect({ name, value, counts, onChange }: { name: FilterKey; valu
         </MenuItem>
         {options.map(([key, n]) => (
           <MenuItem key={key} value={key}>
-            {humanize(key)} ({formatNumber(n)})
+            {valueLabel(name, key)} ({formatNumber(n)})
           </MenuItem>
         ))}
       </Select>
@@ -212,7 +219,7 @@ export function Discoveries() {
       {list.data && rows.length > 0 && (
         <Paper sx={{ overflow: "hidden" }}>
           {selected.size > 0 && (
-            <Toolbar variant="dense" sx={{ bgcolor: "action.selected", gap: 1, flexWrap: "wrap" }} aria-label="Bulk actions">
+            <Toolbar variant="dense" role="toolbar" sx={{ bgcolor: "action.selected", gap: 1, flexWrap: "wrap" }} aria-label="Bulk actions">
               <Typography sx={{ flexGrow: 1 }} variant="body2">
                 {selected.size} selected
               </Typography>
@@ -243,9 +250,9 @@ export function Discoveries() {
                   <TableCell>Format</TableCell>
                   <SortHeader {...SORTABLE[1]!} sort={sort} order={order} onSort={(s, o) => update({ sort: s, order: o })} />
                   <TableCell>Status</TableCell>
-                  <TableCell>Environment</TableCell>
-                  <TableCell>Source</TableCell>
-                  <SortHeader {...SORTABLE[2]!} sort={sort} order={order} onSort={(s, o) => update({ sort: s, order: o })} />
+                  <TableCell sx={WIDE_ONLY}>Environment</TableCell>
+                  <TableCell sx={WIDE_ONLY}>Source</TableCell>
+                  <SortHeader sx={WIDE_ONLY} {...SORTABLE[2]!} sort={sort} order={order} onSort={(s, o) => update({ sort: s, order: o })} />
                 </TableRow>
               </TableHead>
               <TableBody>
@@ -254,12 +261,12 @@ export function Discoveries() {
                     <TableCell padding="checkbox">
                       <Checkbox checked={selected.has(d.id)} onChange={() => toggle(d.id)} slotProps={{ input: { "aria-label": `Select ${d.name}` } }} />
                     </TableCell>
-                    <TableCell sx={{ maxWidth: 360 }}>
+                    <TableCell sx={{ maxWidth: { xs: 170, sm: 360 } }}>
                       <Link component={RouterLink} to={`/discoveries/${d.id}`} underline="hover" sx={{ fontWeight: 500, display: "block" }} noWrap>
                         {d.name}
                       </Link>
                       <Typography variant="caption" color="text.secondary" noWrap component="div" title={d.urn}>
-                        {d.container}/{d.folder}
+                        {d.storage_type === "local" ? d.folder || "/" : `${d.container}/${d.folder}`}
                       </Typography>
                     </TableCell>
                     <TableCell>{d.format ?? "—"}</TableCell>
@@ -276,9 +283,9 @@ export function Discoveries() {
                         )}
                       </Stack>
                     </TableCell>
-                    <TableCell>{d.environment || "—"}</TableCell>
-                    <TableCell>{d.data_source_type || d.source_name || "—"}</TableCell>
-                    <TableCell title={formatDate(d.last_changed)}>{formatAgo(d.last_changed)}</TableCell>
+                    <TableCell sx={WIDE_ONLY}>{d.environment || "—"}</TableCell>
+                    <TableCell sx={WIDE_ONLY}>{d.data_source_type || d.source_name || "—"}</TableCell>
+                    <TableCell sx={WIDE_ONLY} title={formatDate(d.last_changed)}>{formatAgo(d.last_changed)}</TableCell>
                   </TableRow>
                 ))}
               </TableBody>
@@ -295,6 +302,7 @@ export function Discoveries() {
               setSelected(new Set());
             }}
             onRowsPerPageChange={(e) => update({ size: Number(e.target.value) })}
+            sx={COMPACT_PAGINATION}
           />
         </Paper>
       )}
@@ -318,10 +326,10 @@ export function Discoveries() {
   );
 }
 
-function SortHeader({ field, label, align, sort, order, onSort }: { field: string; label: string; align?: "right"; sort: string; order: "asc" | "desc"; onSort: (sort: string, order: "asc" | "desc") => void }) {
+function SortHeader({ field, label, align, sort, order, onSort, sx }: { field: string; label: string; align?: "right"; sort: string; order: "asc" | "desc"; onSort: (sort: string, order: "asc" | "desc") => void; sx?: object }) {
   const active = sort === field;
   return (
-    <TableCell align={align} sortDirection={active ? order : false}>
+    <TableCell align={align} sortDirection={active ? order : false} sx={sx}>
       <TableSortLabel
         active={active}
         direction={active ? order : field === "name" ? "asc" : "desc"}
