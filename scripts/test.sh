@@ -58,4 +58,12 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install --locked cargo-nextest
 fi
 
-cargo nextest run --workspace --no-fail-fast "$@"
+status=0
+cargo nextest run --workspace --no-fail-fast "$@" || status=$?
+
+# The web UI's unit and end-to-end tests (scripts/ui-test.sh); a run filtered with
+# arguments is about Rust tests only.
+if [ "$#" -eq 0 ]; then
+  scripts/ui-test.sh || status=$?
+fi
+exit "$status"

@@ -56,7 +56,9 @@ export function ReviewDialog(props: ReviewDialogProps) {
   return props.open ? <ReviewForm {...props} /> : null;
 }
 
-function ReviewForm({ kind, ids, name, onClose, onDone }: ReviewDialogProps) {
+function ReviewForm({ kind, ids: idsAtOpening, name, onClose, onDone }: ReviewDialogProps) {
+  // The files chosen when the dialog opened, even as the caller's selection changes.
+  const [ids] = useState(idsAtOpening);
   const theme = useTheme();
   const fullScreen = useMediaQuery(theme.breakpoints.down("sm"));
   const [user, setUser] = useState(() => remembered().user);

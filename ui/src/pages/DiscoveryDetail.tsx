@@ -96,7 +96,7 @@ function DiscoveryDetailView({ id }: { id: number }) {
         <StatusChip status={info.deleted ? "deleted" : info.status} size="medium" />
         <Chip label={d.file_metadata.format ?? "unknown format"} variant="outlined" />
         <Chip label={formatBytes(d.file_metadata.size)} variant="outlined" />
-        {d.file_metadata.row_count !== null && <Chip label={`${formatNumber(d.file_metadata.row_count)} rows`} variant="outlined" />}
+        {d.file_metadata.row_count !== null && <Chip label={`${formatNumber(d.file_metadata.row_count)} row${d.file_metadata.row_count === 1 ? "" : "s"}`} variant="outlined" />}
         {info.tags.map((t) => (
           <Chip key={t} label={t} size="medium" />
         ))}
