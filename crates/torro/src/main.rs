@@ -259,7 +259,9 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         )
     })?;
     let addr = listener.local_addr()?;
-    println!("Torro is serving on http://{addr} (API at http://{addr}/api/discovery, stop with Ctrl-C)");
+    println!(
+        "Torro is serving on http://{addr} (web UI at http://{addr}/, API at http://{addr}/api/discovery, stop with Ctrl-C)"
+    );
     torro_server::serve(listener, torro_server::AppState::new(engine), shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,7 +1,8 @@
 import { Box, Chip, Table, TableBody, TableCell, TableContainer, TableHead, TableRow, Typography } from "@mui/material";
 
 import type { Column } from "../api/types";
-import { flattenColumns } from "../lib/schemaType";
+import { PHONE_ONLY, WIDE_ONLY } from "../lib/responsive";
+import { flattenColumns, shortType } from "../lib/schemaType";
 
 /** Columns with their types and nullability; struct members are indented rows under their parent. */
 export function SchemaTable({ fields, label = "Schema" }: { fields: Column[]; label?: string }) {
@@ -13,7 +14,7 @@ export function SchemaTable({ fields, label = "Schema" }: { fields: Column[]; la
           <TableRow>
             <TableCell>Column</TableCell>
             <TableCell>Type</TableCell>
-            <TableCell>Nullable</TableCell>
+            <TableCell sx={WIDE_ONLY}>Nullable</TableCell>
           </TableRow>
         </TableHead>
         <TableBody>
@@ -34,10 +35,16 @@ export function SchemaTable({ fields, label = "Schema" }: { fields: Column[]; la
                   </Typography>
                 )}
               </TableCell>
-              <TableCell sx={{ fontFamily: "monospace", whiteSpace: "normal", wordBreak: "break-word", minWidth: 160 }}>
-                {row.type}
+              <TableCell sx={{ fontFamily: "monospace", whiteSpace: "normal", wordBreak: "break-word", minWidth: 120 }} title={row.type}>
+                {/* Members are rows of their own below: the parent shows only its kind. */}
+                {shortType(row.type)}
+                {!row.nullable && (
+                  <Typography variant="caption" color="text.secondary" sx={PHONE_ONLY}>
+                    not null
+                  </Typography>
+                )}
               </TableCell>
-              <TableCell>
+              <TableCell sx={WIDE_ONLY}>
                 {row.nullable ? (
                   <Typography variant="body2" color="text.secondary">
                     nullable

@@ -44,11 +44,10 @@ import { StatusChip } from "../components/StatusChip";
 import { FILTER_KEYS, PAGE_SIZES, paramsFromSearch, searchFromParams, type FilterKey } from "../lib/discoveryUrl";
 import { formatAgo, formatBytes, formatDate, formatNumber, valueLabel } from "../lib/format";
 import { useDebounced } from "../lib/useDebounced";
+import { WIDE_ONLY } from "../lib/responsive";
 
 const SEARCH_DEBOUNCE_MS = 300;
 
-/** Columns a phone leaves out (the file's page has them). */
-const WIDE_ONLY = { display: { xs: "none", md: "table-cell" } } as const;
 /** On a phone the "Rows per page" label would push the page arrows off screen. */
 const COMPACT_PAGINATION = {
   "& .MuiTablePagination-selectLabel, & .MuiTablePagination-input": { display: { xs: "none", sm: "flex" } },

@@ -191,7 +191,7 @@ function DiscoveryDetailView({ id }: { id: number }) {
                     Format details
                   </Typography>
                   <KeyValues
-                    items={Object.entries(d.storage_metadata).map(([k, v]) => [humanize(k), typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : <Code value={v} />])}
+                    items={Object.entries(d.storage_metadata).map(([k, v]) => [humanize(k), <FactValue value={v} />])}
                   />
                 </section>
               )}
@@ -217,10 +217,24 @@ function DiscoveryDetailView({ id }: { id: number }) {
   );
 }
 
-function Code({ value }: { value: unknown }) {
+const LONG_TEXT = 120;
+
+/** A format fact: plain values as text, lists joined, objects as nested facts; long text
+ * (an embedded Arrow schema, say) is cut, with the whole value in its tooltip. */
+function FactValue({ value }: { value: unknown }) {
+  if (value === null || value === undefined) return <>—</>;
+  if (Array.isArray(value) && value.every((v) => typeof v !== "object" || v === null)) {
+    return <>{value.map(String).join(", ") || "—"}</>;
+  }
+  if (typeof value === "object") {
+    const entries = Array.isArray(value) ? value.map((v, i) => [String(i + 1), v] as const) : Object.entries(value);
+    return <KeyValues items={entries.map(([k, v]) => [k, <FactValue value={v} />])} />;
+  }
+  const text = String(value);
+  if (text.length <= LONG_TEXT) return <>{text}</>;
   return (
-    <Box component="pre" sx={{ m: 0, fontSize: 12, whiteSpace: "pre-wrap", wordBreak: "break-word" }}>
-      {JSON.stringify(value, null, 2)}
+    <Box component="span" title={text} sx={{ fontFamily: "monospace", fontSize: 12 }}>
+      {text.slice(0, LONG_TEXT)}… ({formatNumber(text.length)} characters)
     </Box>
   );
 }

@@ -11,6 +11,7 @@ import { Empty, ErrorState, Loading } from "../components/QueryState";
 import { StatusChip } from "../components/StatusChip";
 import { TriggerScanButton } from "../components/TriggerScanButton";
 import { formatAgo, formatDate, formatDuration, formatNumber } from "../lib/format";
+import { WIDE_ONLY } from "../lib/responsive";
 
 const PAGE_SIZE = 20;
 
@@ -37,13 +38,13 @@ export function Scans() {
                   <TableCell>Scan</TableCell>
                   <TableCell>Status</TableCell>
                   <TableCell>Started</TableCell>
-                  <TableCell align="right">Duration</TableCell>
-                  <TableCell align="right">Listed</TableCell>
+                  <TableCell align="right" sx={WIDE_ONLY}>Duration</TableCell>
+                  <TableCell align="right" sx={WIDE_ONLY}>Listed</TableCell>
                   <TableCell align="right">New</TableCell>
-                  <TableCell align="right">Changed</TableCell>
-                  <TableCell align="right">Deleted</TableCell>
+                  <TableCell align="right" sx={WIDE_ONLY}>Changed</TableCell>
+                  <TableCell align="right" sx={WIDE_ONLY}>Deleted</TableCell>
                   <TableCell align="right">Failed</TableCell>
-                  <TableCell>Target</TableCell>
+                  <TableCell sx={WIDE_ONLY}>Target</TableCell>
                 </TableRow>
               </TableHead>
               <TableBody>
@@ -61,15 +62,15 @@ export function Scans() {
                       <StatusChip status={s.status} />
                     </TableCell>
                     <TableCell title={formatDate(s.started_at)}>{formatAgo(s.started_at)}</TableCell>
-                    <TableCell align="right">{s.status === "running" ? "…" : formatDuration(s.duration_ms)}</TableCell>
-                    <TableCell align="right">{formatNumber(s.counts.listed)}</TableCell>
+                    <TableCell align="right" sx={WIDE_ONLY}>{s.status === "running" ? "…" : formatDuration(s.duration_ms)}</TableCell>
+                    <TableCell align="right" sx={WIDE_ONLY}>{formatNumber(s.counts.listed)}</TableCell>
                     <TableCell align="right">{formatNumber(s.counts.new)}</TableCell>
-                    <TableCell align="right">{formatNumber(s.counts.changed)}</TableCell>
-                    <TableCell align="right">{formatNumber(s.counts.deleted)}</TableCell>
+                    <TableCell align="right" sx={WIDE_ONLY}>{formatNumber(s.counts.changed)}</TableCell>
+                    <TableCell align="right" sx={WIDE_ONLY}>{formatNumber(s.counts.deleted)}</TableCell>
                     <TableCell align="right" sx={{ color: s.counts.failed > 0 ? "error.main" : undefined }}>
                       {formatNumber(s.counts.failed)}
                     </TableCell>
-                    <TableCell sx={{ maxWidth: 320, overflow: "hidden", textOverflow: "ellipsis" }} title={s.target}>
+                    <TableCell sx={{ ...WIDE_ONLY, maxWidth: 320, overflow: "hidden", textOverflow: "ellipsis" }} title={s.target}>
                       {s.target}
                     </TableCell>
                   </TableRow>
