@@ -188,7 +188,8 @@ function ConnectionForm({ connection, onClose, onSaved }: ConnectionDialogProps)
 
   return (
     <Dialog open onClose={save.isPending ? undefined : onClose} fullScreen={fullScreen} fullWidth maxWidth="md" aria-labelledby="connection-title">
-      <form onSubmit={submit} noValidate>
+      {/* display: contents keeps the dialog's own layout, so a long form scrolls between a fixed title and buttons. */}
+      <form onSubmit={submit} noValidate style={{ display: "contents" }}>
         <DialogTitle id="connection-title">{editing ? `Edit ${connection.name}` : "New connection"}</DialogTitle>
         <DialogContent dividers>
           <Stack spacing={2}>

@@ -105,7 +105,8 @@ function ReviewForm({ kind, ids: idsAtOpening, name, onClose, onDone }: ReviewDi
 
   return (
     <Dialog open onClose={busy ? undefined : onClose} fullScreen={fullScreen} fullWidth maxWidth="sm" aria-labelledby="review-title">
-      <form onSubmit={submit} noValidate>
+      {/* display: contents keeps the dialog's own layout, so a long form scrolls between a fixed title and buttons. */}
+      <form onSubmit={submit} noValidate style={{ display: "contents" }}>
         <DialogTitle id="review-title" sx={{ overflowWrap: "anywhere" }}>
           {verb} {what}
         </DialogTitle>

@@ -44,7 +44,7 @@ import { StatusChip } from "../components/StatusChip";
 import { FILTER_KEYS, PAGE_SIZES, paramsFromSearch, searchFromParams, type FilterKey } from "../lib/discoveryUrl";
 import { formatAgo, formatBytes, formatDate, formatNumber, valueLabel } from "../lib/format";
 import { useDebounced } from "../lib/useDebounced";
-import { WIDE_ONLY } from "../lib/responsive";
+import { PHONE_ONLY, WIDE_ONLY } from "../lib/responsive";
 
 const SEARCH_DEBOUNCE_MS = 300;
 
@@ -246,8 +246,8 @@ export function Discoveries() {
                   {SORTABLE.slice(0, 1).map((c) => (
                     <SortHeader key={c.field} {...c} sort={sort} order={order} onSort={(s, o) => update({ sort: s, order: o })} />
                   ))}
-                  <TableCell>Format</TableCell>
-                  <SortHeader {...SORTABLE[1]!} sort={sort} order={order} onSort={(s, o) => update({ sort: s, order: o })} />
+                  <TableCell sx={WIDE_ONLY}>Format</TableCell>
+                  <SortHeader sx={WIDE_ONLY} {...SORTABLE[1]!} sort={sort} order={order} onSort={(s, o) => update({ sort: s, order: o })} />
                   <TableCell>Status</TableCell>
                   <TableCell sx={WIDE_ONLY}>Environment</TableCell>
                   <TableCell sx={WIDE_ONLY}>Source</TableCell>
@@ -267,9 +267,14 @@ export function Discoveries() {
                       <Typography variant="caption" color="text.secondary" noWrap component="div" title={d.urn}>
                         {d.storage_type === "local" ? d.folder || "/" : `${d.container}/${d.folder}`}
                       </Typography>
+                      <Typography variant="caption" color="text.secondary" sx={PHONE_ONLY}>
+                        {d.format ?? "unknown format"} · {formatBytes(d.size)}
+                      </Typography>
                     </TableCell>
-                    <TableCell>{d.format ?? "—"}</TableCell>
-                    <TableCell align="right">{formatBytes(d.size)}</TableCell>
+                    <TableCell sx={WIDE_ONLY}>{d.format ?? "—"}</TableCell>
+                    <TableCell sx={WIDE_ONLY} align="right">
+                      {formatBytes(d.size)}
+                    </TableCell>
                     <TableCell>
                       <Stack direction="row" spacing={0.5}>
                         <StatusChip status={d.approval_status} />
