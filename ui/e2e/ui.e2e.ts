@@ -104,6 +104,37 @@ describe("torro web UI", () => {
     expect(background).toBe("rgb(15, 18, 22)");
   });
 
+  test("keyboard only: skip link, menu, table and review dialog", async () => {
+    const page = await open("/");
+    await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+    await page.keyboard.press("Tab");
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe("Skip to content");
+    // Through the top bar to the menu, then open Discoveries with Enter.
+    for (let i = 0; i < 10; i++) {
+      const text = await page.evaluate(() => document.activeElement?.textContent ?? "");
+      if (text === "Discoveries") break;
+      await page.keyboard.press("Tab");
+    }
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/\/discoveries$/);
+    const table = page.getByRole("table", { name: "Discoveries" });
+    await table.waitFor();
+    // The first file link, reached by Tab, opens with Enter.
+    const first = table.getByRole("link").first();
+    const name = await first.textContent();
+    await first.focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: name! }).waitFor();
+    // The reject dialog opens, takes input and closes with Escape.
+    await page.getByRole("button", { name: "Reject" }).focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("dialog").waitFor();
+    await page.keyboard.type("Keyboard User");
+    await expect(page.getByRole("textbox", { name: "Your name" }).inputValue()).resolves.toBe("Keyboard User");
+    await page.keyboard.press("Escape");
+    await page.getByRole("dialog").waitFor({ state: "detached" });
+  });
+
   test("search narrows the catalog, keeps the state in the URL, and filters show facet counts", async () => {
     const page = await open("/discoveries");
     const table = page.getByRole("table", { name: "Discoveries" });

@@ -6,8 +6,11 @@ import type { ConnectionTest } from "../api/types";
 /** The outcome of a connection test, with what failed per container. */
 export function TestResult({ result }: { result: ConnectionTest }) {
   const ref = useRef<HTMLDivElement>(null);
-  // The result lands at the end of a long form: bring it into view.
-  useEffect(() => ref.current?.scrollIntoView?.({ block: "nearest", behavior: "smooth" }), [result]);
+  // The result lands at the end of a long form: bring it into view. (Braces: newer
+  // browsers return a promise from scrollIntoView, which React would take for a cleanup.)
+  useEffect(() => {
+    ref.current?.scrollIntoView?.({ block: "nearest", behavior: "smooth" });
+  }, [result]);
   const failed = result.results.filter((r) => !r.ok);
   if (result.ok) {
     return (
