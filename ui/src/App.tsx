@@ -22,6 +22,7 @@ import AutoIcon from "@mui/icons-material/BrightnessAutoOutlined";
 
 import { NAV_ITEMS } from "./nav";
 import { useThemeChoice, type ThemeChoice } from "./theme";
+import { ErrorBoundary } from "./components/ErrorBoundary";
 import { Loading } from "./components/QueryState";
 
 // Each page is its own chunk: the first paint loads only the page it shows.
@@ -77,6 +78,7 @@ export function App() {
   const theme = useTheme();
   const wide = useMediaQuery(theme.breakpoints.up("md"), { noSsr: true });
   const [menuOpen, setMenuOpen] = useState(false);
+  const { pathname } = useLocation();
 
   return (
     <Box sx={{ display: "flex", minHeight: "100vh" }}>
@@ -121,19 +123,21 @@ export function App() {
       )}
       <Box component="main" id="main" tabIndex={-1} sx={{ flexGrow: 1, minWidth: 0, p: { xs: 1.5, sm: 3 }, outline: "none" }}>
         <Toolbar variant="dense" />
-        <Suspense fallback={<Loading />}>
-        <Routes>
-          <Route path="/" element={<Dashboard />} />
-          <Route path="/discoveries" element={<Discoveries />} />
-          <Route path="/discoveries/:id" element={<DiscoveryDetailPage />} />
-          <Route path="/datasets" element={<Datasets />} />
-          <Route path="/datasets/:id" element={<DatasetDetailPage />} />
-          <Route path="/connections" element={<Connections />} />
-          <Route path="/scans" element={<Scans />} />
-          <Route path="/scans/:id" element={<ScanDetailPage />} />
-          <Route path="*" element={<NotFound />} />
-        </Routes>
-        </Suspense>
+        <ErrorBoundary resetKey={pathname}>
+          <Suspense fallback={<Loading />}>
+            <Routes>
+              <Route path="/" element={<Dashboard />} />
+              <Route path="/discoveries" element={<Discoveries />} />
+              <Route path="/discoveries/:id" element={<DiscoveryDetailPage />} />
+              <Route path="/datasets" element={<Datasets />} />
+              <Route path="/datasets/:id" element={<DatasetDetailPage />} />
+              <Route path="/connections" element={<Connections />} />
+              <Route path="/scans" element={<Scans />} />
+              <Route path="/scans/:id" element={<ScanDetailPage />} />
+              <Route path="*" element={<NotFound />} />
+            </Routes>
+          </Suspense>
+        </ErrorBoundary>
       </Box>
     </Box>
   );

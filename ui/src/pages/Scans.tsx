@@ -70,8 +70,10 @@ export function Scans() {
                     <TableCell align="right" sx={{ color: s.counts.failed > 0 ? "error.main" : undefined }}>
                       {formatNumber(s.counts.failed)}
                     </TableCell>
-                    <TableCell sx={{ ...WIDE_ONLY, maxWidth: 320, overflow: "hidden", textOverflow: "ellipsis" }} title={s.target}>
-                      {s.target}
+                    <TableCell sx={WIDE_ONLY} title={s.target}>
+                      <Typography variant="body2" noWrap sx={{ maxWidth: 240 }}>
+                        {s.target}
+                      </Typography>
                     </TableCell>
                   </TableRow>
                 ))}
