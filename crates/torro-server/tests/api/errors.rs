@@ -42,8 +42,11 @@ async fn unknown_routes_and_methods_answer_json() {
     let (status, body) = app.get("/api/nope").await;
     let message = error_message(status, &body, StatusCode::NOT_FOUND, "not_found");
     assert_eq!(message, "no route for GET /api/nope");
-    let (status, body) = app.get("/").await;
-    error_message(status, &body, StatusCode::NOT_FOUND, "not_found");
+    // Outside /api a GET serves the web UI (see ui.rs); other methods still answer in JSON.
+    let response = app.client.post(format!("{}/nope", app.base)).send().await.unwrap();
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap();
+    error_message(status, &body, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
 
     let response = app
         .client
