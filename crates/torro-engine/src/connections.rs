@@ -163,7 +163,17 @@ impl Connections {
                     ));
                 }
             }
-            StorageType::S3 | StorageType::Gcs => {
+            db if db.is_database() => {
+                let Some(settings) = &c.database else {
+                    return Err(invalid(
+                        "config.database",
+                        format!("a {db} connection needs config.database (host, port, database, user or jdbc_url)"),
+                    ));
+                };
+                torro_model::DatabaseConfig::resolve(db, settings, &input.secrets)
+                    .map_err(|e| invalid(e.field, e.message))?;
+            }
+            StorageType::S3 | StorageType::Gcs | _ => {
                 if c.containers.is_empty() {
                     return Err(invalid(
                         "config.containers",
