@@ -235,7 +235,7 @@ impl DatabaseSource for MySqlSource {
                         (d, i) => Some(d.unwrap_or(0) + i.unwrap_or(0)),
                     };
                     // A view's comment is "VIEW" (or an error text for a broken view) in MySQL.
-                    let comment = text(r, 9).filter(|c| !c.is_empty() && !(is_view && c == "VIEW"));
+                    let comment = text(r, 9).filter(|c| !(c.is_empty() || is_view && c == "VIEW"));
                     scan.objects.push(ObservedAsset {
                         asset_type: if is_view { AssetType::View } else { AssetType::Table },
                         catalog: db,
