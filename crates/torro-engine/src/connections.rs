@@ -175,7 +175,8 @@ impl Connections {
                 torro_model::DatabaseConfig::resolve(db, settings, &input.secrets)
                     .map_err(|e| invalid(e.field, e.message))?;
             }
-            StorageType::S3 | StorageType::Gcs | _ => {
+            // S3 and GCS.
+            _ => {
                 if c.containers.is_empty() {
                     return Err(invalid(
                         "config.containers",
