@@ -8,6 +8,7 @@
 
 mod mysql;
 mod postgres;
+mod snowflake;
 mod sqlite;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,6 +19,7 @@ use torro_model::{DatabaseConfig, NameFilter, ObservedAsset, StorageType};
 
 pub use mysql::MySqlSource;
 pub use postgres::PostgresSource;
+pub use snowflake::{Rows, SnowflakeSession, SnowflakeSource, decode_result};
 pub use sqlite::SqliteSource;
 
 /// Why a database could not be reached or read at all. Messages say what to check;
@@ -75,12 +77,13 @@ pub trait DatabaseSource: Send + Sync {
     async fn scan(&self) -> Result<DatabaseScan, DatabaseError>;
 }
 
-/// The connector for `config`'s kind. Snowflake and Oracle are not built yet.
+/// The connector for `config`'s kind. Oracle is not built yet.
 pub fn open(config: &DatabaseConfig) -> Result<Box<dyn DatabaseSource>, DatabaseError> {
     Ok(match config.kind {
         StorageType::Postgres => Box::new(PostgresSource::new(config.clone())),
         StorageType::Mysql => Box::new(MySqlSource::new(config.clone())),
         StorageType::Sqlite => Box::new(SqliteSource::new(config.clone())),
+        StorageType::Snowflake => Box::new(SnowflakeSource::new(config.clone())),
         other => {
             return Err(DatabaseError::Config(format!(
                 "the {other} connector is not available in this build of Torro"
