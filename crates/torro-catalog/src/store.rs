@@ -146,4 +146,7 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// except `deleted_file_count`.
     async fn list_datasets(&self, page: u32, size: u32, search: Option<&str>) -> Result<Page<torro_model::Dataset>>;
     async fn get_dataset(&self, id: i64) -> Result<Option<torro_model::Dataset>>;
+
+    /// The asset catalog (database objects; files and datasets read as assets).
+    fn assets(&self) -> &dyn crate::AssetStore;
 }

@@ -6,6 +6,7 @@
 
 mod cloud;
 mod cloud_config;
+pub mod database;
 mod local;
 mod open;
 mod source;
@@ -18,3 +19,5 @@ pub use source::{ListEntry, ObjectInfo, ObjectSource, SourceError, SourceStats};
 
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "testing")]
+pub mod testing_databases;

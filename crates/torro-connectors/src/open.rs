@@ -18,5 +18,10 @@ pub fn open(config: &ConnectorConfig) -> Result<Arc<dyn ObjectSource>, SourceErr
         StorageType::S3 => Arc::new(open_s3(config)?),
         StorageType::AzureBlob => Arc::new(open_azure(config)?),
         StorageType::Gcs => Arc::new(open_gcs(config)?),
+        db => {
+            return Err(SourceError::Config(format!(
+                "{db} is a database, not an object store: open it with torro_connectors::database::open"
+            )));
+        }
     })
 }

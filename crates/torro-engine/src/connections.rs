@@ -13,7 +13,9 @@ use std::time::Duration;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use torro_catalog::{CatalogError, CatalogStore, NewConnectionRow};
-use torro_model::{Connection, ConnectionInput, ConnectionSettings, ConnectorConfig, SECRET_KEYS, StorageType};
+use torro_model::{
+    Connection, ConnectionInput, ConnectionSettings, ConnectorConfig, DatabaseConfig, SECRET_KEYS, StorageType,
+};
 
 use crate::secrets::{SecretBox, SecretsError};
 use crate::{EngineError, SourceConfig};
@@ -163,7 +165,18 @@ impl Connections {
                     ));
                 }
             }
-            StorageType::S3 | StorageType::Gcs => {
+            db if db.is_database() => {
+                let Some(settings) = &c.database else {
+                    return Err(invalid(
+                        "config.database",
+                        format!("a {db} connection needs config.database (host, port, database, user or jdbc_url)"),
+                    ));
+                };
+                torro_model::DatabaseConfig::resolve(db, settings, &input.secrets)
+                    .map_err(|e| invalid(e.field, e.message))?;
+            }
+            // S3 and GCS.
+            _ => {
                 if c.containers.is_empty() {
                     return Err(invalid(
                         "config.containers",
@@ -317,12 +330,21 @@ impl Connections {
         })
     }
 
+    /// The resolved database settings of database connection `connection`, secrets decrypted.
+    pub async fn database_config(&self, connection: &Connection) -> Result<DatabaseConfig, EngineError> {
+        let secrets = self.stored_secrets(connection).await?;
+        database_config_of(connection.connector_type, &connection.config, &secrets)
+    }
+
     /// Tests settings before they are saved: opens each container with
     /// `torro_connectors::open` and calls `test_connection`. Invalid settings are an
     /// error; an unreachable or refused container is a result with `ok: false`.
     pub async fn test_config(&self, input: &ConnectionInput) -> Result<ConnectionTest, EngineError> {
         let input = Self::validate(input)?;
         let secrets = given_secrets(&input);
+        if input.connector_type.is_database() {
+            return Ok(test_database(&database_config_of(input.connector_type, &input.config, &secrets)?).await);
+        }
         let configs = connector_configs_of(input.connector_type, &input.connection_type, &input.config, &secrets);
         Ok(test_configs(&configs).await)
     }
@@ -331,8 +353,11 @@ impl Connections {
     /// `last_test_error`).
     pub async fn test(&self, id: i64) -> Result<ConnectionTest, EngineError> {
         let connection = self.get(id).await?;
-        let configs = self.connector_configs(&connection).await?;
-        let result = test_configs(&configs).await;
+        let result = if connection.connector_type.is_database() {
+            test_database(&self.database_config(&connection).await?).await
+        } else {
+            test_configs(&self.connector_configs(&connection).await?).await
+        };
         self.store
             .record_connection_test(id, Utc::now(), result.error_summary().as_deref())
             .await?;
@@ -459,6 +484,40 @@ pub async fn test_configs(configs: &[ConnectorConfig]) -> ConnectionTest {
     ConnectionTest {
         ok: results.iter().all(|r| r.ok),
         results,
+    }
+}
+
+/// The connector settings of a database connection; InvalidInput when they are incomplete.
+fn database_config_of(
+    kind: StorageType,
+    settings: &ConnectionSettings,
+    secrets: &BTreeMap<String, String>,
+) -> Result<DatabaseConfig, EngineError> {
+    let database = settings.database.clone().unwrap_or_default();
+    DatabaseConfig::resolve(kind, &database, secrets).map_err(|e| invalid(e.field, e.message))
+}
+
+/// Connects to the database and runs one query; never fails, never shows a secret.
+pub async fn test_database(config: &DatabaseConfig) -> ConnectionTest {
+    let outcome = match torro_connectors::database::open(config) {
+        Err(e) => Err(e.to_string()),
+        Ok(source) => match tokio::time::timeout(TEST_TIMEOUT, source.test_connection()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!(
+                "no answer within {} s; check the host, port and network",
+                TEST_TIMEOUT.as_secs()
+            )),
+        },
+    };
+    let error = outcome.err().map(|message| redact(&message, &config.secrets));
+    ConnectionTest {
+        ok: error.is_none(),
+        results: vec![ContainerTest {
+            container: config.namespace(),
+            ok: error.is_none(),
+            error,
+        }],
     }
 }
 

@@ -107,6 +107,9 @@ impl Engine {
             ))
             .into());
         }
+        if connection.connector_type.is_database() {
+            return self.trigger_database_scan(connection).await;
+        }
         let config = Arc::new(TorroConfig {
             scan: self.inner.config.scan.clone(),
             sources: vec![connections.source_config(&connection).await?],
@@ -124,6 +127,24 @@ impl Engine {
         Ok(run)
     }
 
+    /// [`Engine::trigger_connection_scan`] of a database connection: its objects become assets.
+    async fn trigger_database_scan(&self, connection: torro_model::Connection) -> Result<ScanRun, EngineError> {
+        let config = self.connections().database_config(&connection).await?;
+        let target = format!("{} ({})", connection.name, config.namespace());
+        let run = self.claim("connection", target).await?;
+        let engine = self.clone();
+        let scan_id = run.id;
+        tokio::spawn(async move {
+            let result =
+                crate::database_scan::execute(&engine.inner.store, &connection, &config, scan_id, &NoProgress).await;
+            *engine.inner.running.lock().expect("scan guard poisoned") = None;
+            if let Err(e) = result {
+                tracing::error!(scan_id, connection_id = connection.id, error = %e, "database scan failed");
+            }
+        });
+        Ok(run)
+    }
+
     /// Claims the one-scan slot and writes the run record.
     async fn begin(&self, trigger: &str) -> Result<ScanRun, EngineError> {
         self.begin_with(trigger, &self.inner.config).await
@@ -134,6 +155,17 @@ impl Engine {
         if config.sources.is_empty() {
             return Err(EngineError::NoSources);
         }
+        let target = config
+            .sources
+            .iter()
+            .map(|s| format!("{} ({})", s.name, s.describe()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.claim(trigger, target).await
+    }
+
+    /// Claims the one-scan slot and writes a run record for `target`.
+    async fn claim(&self, trigger: &str, target: String) -> Result<ScanRun, EngineError> {
         const CLAIMING: i64 = -1;
         {
             let mut running = self.inner.running.lock().expect("scan guard poisoned");
@@ -142,12 +174,6 @@ impl Engine {
             }
             *running = Some(CLAIMING);
         }
-        let target = config
-            .sources
-            .iter()
-            .map(|s| format!("{} ({})", s.name, s.describe()))
-            .collect::<Vec<_>>()
-            .join(", ");
         let new = NewScanRun {
             trigger: trigger.to_string(),
             target,

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod connections;
+mod database_scan;
 mod engine;
 mod error;
 mod inspect;

@@ -67,6 +67,8 @@ pub const SECRET_KEYS: &[&str] = &[
     "client_secret",
     "service_account_json",
     "password",
+    "private_key",
+    "private_key_passphrase",
 ];
 
 /// A managed connection: one storage account with its containers, folders, labels and
@@ -121,6 +123,10 @@ pub struct ConnectionSettings {
     pub region: Option<String>,
     #[serde(default)]
     pub options: BTreeMap<String, String>,
+    /// Database connections (postgres, mysql, sqlite, snowflake, oracle): host, JDBC URL,
+    /// include/exclude patterns. `None` for object stores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<crate::database::DatabaseSettings>,
 }
 
 /// What creating or replacing a connection takes. On update, a secret left out keeps

@@ -13,15 +13,38 @@ pub enum StorageType {
     S3,
     AzureBlob,
     Gcs,
+    /// Databases (issue 4): scanned into assets, not discoveries.
+    Postgres,
+    Mysql,
+    Sqlite,
+    Snowflake,
+    Oracle,
 }
 
 impl StorageType {
-    pub const ALL: [StorageType; 4] = [
+    pub const ALL: [StorageType; 9] = [
         StorageType::Local,
         StorageType::S3,
         StorageType::AzureBlob,
         StorageType::Gcs,
+        StorageType::Postgres,
+        StorageType::Mysql,
+        StorageType::Sqlite,
+        StorageType::Snowflake,
+        StorageType::Oracle,
     ];
+
+    /// A database, scanned by `torro_connectors::database` rather than listed as files.
+    pub fn is_database(self) -> bool {
+        matches!(
+            self,
+            StorageType::Postgres
+                | StorageType::Mysql
+                | StorageType::Sqlite
+                | StorageType::Snowflake
+                | StorageType::Oracle
+        )
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -29,6 +52,11 @@ impl StorageType {
             StorageType::S3 => "s3",
             StorageType::AzureBlob => "azure_blob",
             StorageType::Gcs => "gcs",
+            StorageType::Postgres => "postgres",
+            StorageType::Mysql => "mysql",
+            StorageType::Sqlite => "sqlite",
+            StorageType::Snowflake => "snowflake",
+            StorageType::Oracle => "oracle",
         }
     }
 }
@@ -46,7 +74,7 @@ impl FromStr for StorageType {
         StorageType::ALL
             .into_iter()
             .find(|t| t.as_str() == s)
-            .ok_or_else(|| format!("unknown storage type {s:?}; expected local, s3, azure_blob or gcs"))
+            .ok_or_else(|| format!("unknown storage type {s:?}; expected local, s3, azure_blob, gcs, postgres, mysql, sqlite, snowflake or oracle"))
     }
 }
 
@@ -67,6 +95,8 @@ impl StorageLocation {
             StorageType::S3 => format!("s3://{}", self.container),
             StorageType::Gcs => format!("gs://{}", self.container),
             StorageType::AzureBlob => format!("abfss://{}@{}.dfs.core.windows.net", self.container, self.account),
+            // Databases: `account` is host:port (or the Snowflake account, or the SQLite file).
+            db => format!("{}://{}", db.as_str(), self.account),
         }
     }
 

@@ -4,7 +4,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{connections, datasets, discovery, health, scans};
+use crate::routes::{assets, connections, datasets, discovery, health, scans};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,6 +36,10 @@ use crate::routes::{connections, datasets, discovery, health, scans};
         datasets::list,
         datasets::show,
         datasets::files,
+        assets::list,
+        assets::show,
+        assets::patch,
+        assets::schema_history,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(
@@ -44,6 +48,7 @@ use crate::routes::{connections, datasets, discovery, health, scans};
         (name = "scans", description = "Scan runs and their errors"),
         (name = "connections", description = "Managed connections: storage accounts, their secrets (never returned), tests and scans"),
         (name = "datasets", description = "Logical datasets: partition folders and numbered part files rolled up"),
+        (name = "assets", description = "One catalog: database tables, views, routines and triggers, files and datasets"),
         (name = "health", description = "Liveness and database check"),
     )
 )]

@@ -78,6 +78,11 @@ pub struct AddArgs {
     account: Option<String>,
     #[arg(long)]
     endpoint: Option<String>,
+    /// Database connections: a JDBC URL (jdbc:postgresql://host/db, jdbc:mysql://host/db,
+    /// jdbc:oracle:thin:@//host:1521/SERVICE, jdbc:sqlite:/path/file.db); give the user as
+    /// the URL's ?user= parameter and the password with --secret password=...
+    #[arg(long)]
+    jdbc_url: Option<String>,
     #[arg(long)]
     region: Option<String>,
     /// Non-secret setting name=value (repeatable), e.g. --option allow_http=true.
@@ -223,6 +228,10 @@ impl AddArgs {
                 endpoint: self.endpoint.clone(),
                 region: self.region.clone(),
                 options: self.options.iter().cloned().collect(),
+                database: self.jdbc_url.clone().map(|jdbc_url| torro_model::DatabaseSettings {
+                    jdbc_url: Some(jdbc_url),
+                    ..Default::default()
+                }),
             },
             secrets,
             status: self.status.clone(),

@@ -40,6 +40,13 @@ pub struct ConnectionConfigBody {
     /// access_key_id, client_id, tenant_id, ...
     #[serde(default)]
     pub options: BTreeMap<String, String>,
+    /// Database connections (postgres, mysql, sqlite, snowflake, oracle): jdbc_url, host,
+    /// port, database, user, path (sqlite), account/warehouse/role (snowflake),
+    /// service_name/sid (oracle), include_schemas, exclude_schemas, include_tables,
+    /// exclude_tables (glob patterns), statement_timeout_secs. See docs/databases.md.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub database: Option<torro_model::DatabaseSettings>,
 }
 
 impl From<ConnectionConfigBody> for ConnectionSettings {
@@ -53,6 +60,7 @@ impl From<ConnectionConfigBody> for ConnectionSettings {
             endpoint: c.endpoint,
             region: c.region,
             options: c.options,
+            database: c.database,
         }
     }
 }
@@ -68,6 +76,7 @@ impl From<&ConnectionSettings> for ConnectionConfigBody {
             endpoint: c.endpoint.clone(),
             region: c.region.clone(),
             options: c.options.clone(),
+            database: c.database.clone(),
         }
     }
 }
@@ -80,7 +89,7 @@ pub struct ConnectionRequest {
     /// Unique.
     #[schema(example = "finance-lake")]
     pub name: String,
-    /// local, s3, azure_blob or gcs.
+    /// local, s3, azure_blob, gcs, postgres, mysql, sqlite, snowflake or oracle.
     #[schema(example = "azure_blob")]
     pub connector_type: String,
     /// How it authenticates: account_key, sas_token, connection_string, service_principal,

@@ -1,6 +1,7 @@
 //! Response and request bodies. The model's records are mapped here into JSON shapes
 //! meant for clients (flat lists, grouped details, enums as plain strings).
 
+pub mod assets;
 pub mod connections;
 pub mod datasets;
 pub mod discovery;

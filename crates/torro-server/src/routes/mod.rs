@@ -1,6 +1,7 @@
 //! The HTTP routes. Each handler reads like a checklist: validate → call the store or
 //! engine → map to a response body.
 
+pub mod assets;
 pub mod connections;
 pub mod datasets;
 pub mod discovery;
@@ -42,6 +43,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/datasets", get(datasets::list))
         .route("/api/datasets/{id}", get(datasets::show))
         .route("/api/datasets/{id}/files", get(datasets::files))
+        .route("/api/assets", get(assets::list))
+        .route("/api/assets/{id}", get(assets::show).patch(assets::patch))
+        .route("/api/assets/{id}/schema-history", get(assets::schema_history))
         .route("/api/scans", get(scans::list))
         .route("/api/scans/{id}", get(scans::show))
         .route("/api/scans/{id}/errors", get(scans::errors))

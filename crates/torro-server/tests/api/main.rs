@@ -1,6 +1,7 @@
 //! End-to-end tests: the real router on a loopback port, a fresh SQLite catalog per
 //! test, called over HTTP. One test binary, one module per resource.
 
+mod assets;
 mod connections;
 mod datasets;
 mod discovery;

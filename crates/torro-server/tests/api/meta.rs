@@ -206,6 +206,38 @@ impl CatalogStore for BrokenStore {
     async fn get_dataset(&self, _: i64) -> Result<Option<torro_model::Dataset>> {
         broken()
     }
+    fn assets(&self) -> &dyn torro_catalog::AssetStore {
+        self
+    }
+}
+
+#[async_trait]
+impl torro_catalog::AssetStore for BrokenStore {
+    async fn upsert_assets(
+        &self,
+        _: &torro_catalog::AssetScope,
+        _: &[torro_model::ObservedAsset],
+    ) -> Result<Vec<(i64, torro_model::AssetOutcome)>> {
+        broken()
+    }
+    async fn live_asset_keys(&self, _: i64) -> Result<Vec<torro_model::AssetKey>> {
+        broken()
+    }
+    async fn mark_assets_deleted(&self, _: Option<i64>, _: &[i64], _: DateTime<Utc>) -> Result<u64> {
+        broken()
+    }
+    async fn list_assets(&self, _: &torro_model::AssetQuery) -> Result<Page<torro_model::Asset>> {
+        broken()
+    }
+    async fn get_asset(&self, _: &str) -> Result<Option<torro_model::Asset>> {
+        broken()
+    }
+    async fn patch_asset(&self, _: i64, _: &torro_model::AssetPatch, _: &str) -> Result<torro_model::Asset> {
+        broken()
+    }
+    async fn asset_schema_history(&self, _: i64) -> Result<Vec<torro_model::AssetSchemaVersion>> {
+        broken()
+    }
 }
 
 #[tokio::test]

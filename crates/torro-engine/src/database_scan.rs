@@ -1,0 +1,164 @@
+//! Scanning a database connection into assets: list its objects, upsert them in batches
+//! (schema versions with diffs on change), mark the ones no longer there deleted, and
+//! record per-object errors on the run.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::Utc;
+use torro_catalog::{AssetScope, CatalogStore};
+use torro_connectors::database::{DatabaseScan, DatabaseSource};
+use torro_model::{
+    AssetKey, AssetOutcome, AssetType, Connection, DatabaseConfig, NewScanError, ScanCounts, ScanErrorKind, ScanRun,
+    ScanStatus,
+};
+
+use crate::{EngineError, ScanProgress};
+
+/// Objects per catalog transaction.
+const BATCH: usize = 500;
+
+/// Runs scan `scan_id` of database connection `connection` to its end and returns the
+/// finished run. An unreachable database fails the run (with the reason as its message);
+/// unreadable parts are per-object errors on a succeeded run.
+pub(crate) async fn execute(
+    store: &Arc<dyn CatalogStore>,
+    connection: &Connection,
+    config: &DatabaseConfig,
+    scan_id: i64,
+    progress: &dyn ScanProgress,
+) -> Result<ScanRun, EngineError> {
+    let mut counts = ScanCounts::default();
+    let scanned = match torro_connectors::database::open(config) {
+        Ok(source) => list(source.as_ref()).await,
+        Err(e) => Err(e.to_string()),
+    };
+    let (source_namespace, scan) = match scanned {
+        Ok(ok) => ok,
+        Err(message) => {
+            return Ok(store
+                .finish_scan_run(scan_id, ScanStatus::Failed, &counts, Some(&message))
+                .await?);
+        }
+    };
+    counts.listed = scan.objects.len() as i64;
+    progress.update(&counts);
+    let scope = AssetScope {
+        scan_id: Some(scan_id),
+        connector_id: connection.id,
+        source_name: connection.name.clone(),
+        namespace: source_namespace,
+        seen_at: Utc::now(),
+    };
+    let mut errors: Vec<NewScanError> = scan
+        .errors
+        .iter()
+        .map(|e| NewScanError {
+            path: e.object.clone(),
+            kind: ScanErrorKind::Read,
+            message: e.message.clone(),
+        })
+        .collect();
+    for batch in scan.objects.chunks(BATCH) {
+        match store.assets().upsert_assets(&scope, batch).await {
+            Ok(outcomes) => {
+                for (_, outcome) in outcomes {
+                    match outcome {
+                        AssetOutcome::New => counts.new += 1,
+                        AssetOutcome::Changed { .. } => counts.changed += 1,
+                        AssetOutcome::Unchanged => counts.unchanged += 1,
+                    }
+                }
+            }
+            Err(e) => {
+                // The batch rolled back as a whole: say so for each of its objects.
+                counts.failed += batch.len() as i64;
+                errors.extend(batch.iter().map(|o| NewScanError {
+                    path: o.qualified_name(),
+                    kind: ScanErrorKind::Catalog,
+                    message: format!("could not be recorded: {e}"),
+                }));
+            }
+        }
+        let _ = store.update_scan_progress(scan_id, &counts).await;
+        progress.update(&counts);
+    }
+    if counts.failed == 0 {
+        let live = store.assets().live_asset_keys(connection.id).await?;
+        let gone = dropped(&live, &scan);
+        counts.deleted = store
+            .assets()
+            .mark_assets_deleted(Some(scan_id), &gone, scope.seen_at)
+            .await? as i64;
+    }
+    counts.failed += scan.errors.len() as i64;
+    store.record_scan_errors(scan_id, &errors).await?;
+    progress.update(&counts);
+    Ok(store
+        .finish_scan_run(scan_id, ScanStatus::Succeeded, &counts, None)
+        .await?)
+}
+
+async fn list(source: &dyn DatabaseSource) -> Result<(String, DatabaseScan), String> {
+    let scan = source.scan().await.map_err(|e| e.to_string())?;
+    Ok((source.namespace(), scan))
+}
+
+/// Ids of live assets the scan did not see, except in schemas it could not read fully.
+fn dropped(live: &[AssetKey], scan: &DatabaseScan) -> Vec<i64> {
+    let seen: HashSet<(AssetType, &str, &str, &str)> = scan
+        .objects
+        .iter()
+        .map(|o| (o.asset_type, o.catalog.as_str(), o.schema.as_str(), o.name.as_str()))
+        .collect();
+    live.iter()
+        .filter(|k| !seen.contains(&(k.asset_type, k.catalog.as_str(), k.schema.as_str(), k.name.as_str())))
+        .filter(|k| {
+            // MySQL and SQLite objects have no schema: their catalog is what the filter saw.
+            let part = if k.schema.is_empty() { &k.catalog } else { &k.schema };
+            !scan.incomplete.contains(part)
+        })
+        .map(|k| k.id)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use torro_model::ObservedAsset;
+
+    fn key(id: i64, schema: &str, name: &str) -> AssetKey {
+        AssetKey {
+            id,
+            asset_type: AssetType::Table,
+            catalog: "db".into(),
+            schema: schema.into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn unseen_objects_are_dropped_except_in_incomplete_schemas() {
+        let seen = ObservedAsset {
+            asset_type: AssetType::Table,
+            catalog: "db".into(),
+            schema: "a".into(),
+            name: "kept".into(),
+            columns: vec![],
+            technical_metadata: serde_json::json!({}),
+            operational_metadata: serde_json::json!({}),
+            comment: None,
+            definition: None,
+        };
+        let mut scan = DatabaseScan {
+            objects: vec![seen],
+            ..Default::default()
+        };
+        scan.incomplete.insert("b".into());
+        let live = [key(1, "a", "kept"), key(2, "a", "gone"), key(3, "b", "unknown")];
+        assert_eq!(dropped(&live, &scan), [2]);
+        let mut view = key(4, "a", "kept");
+        view.asset_type = AssetType::View;
+        assert_eq!(dropped(&[view], &scan), [4], "same name, other type");
+    }
+}
