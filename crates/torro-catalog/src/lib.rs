@@ -8,12 +8,15 @@
 mod connect;
 mod dialect;
 mod error;
+pub mod jobs;
 pub mod search;
 mod sql;
+mod sql_jobs;
 mod store;
 
 pub use connect::{DEFAULT_SQLITE_URL, connect, redact_url};
 pub use error::{CatalogError, Result};
+pub use jobs::{Enqueued, EnqueuedScan, Job, JobStatus, JobStore, Lease, NewJob, ScanRunFilter};
 pub use store::{Backend, CatalogStore, NewConnectionRow};
 
 #[cfg(feature = "testing")]

@@ -139,3 +139,26 @@ pub async fn mysql(migrate: bool) -> Option<TestDb> {
     let _ = conn.close().await;
     Some(ready(with_database(&admin, &name), Cleanup::MySql { admin, name }, migrate).await)
 }
+
+/// One `#[tokio::test]` per (backend, test fn): `backend_suite!(a, b)` runs `async fn a(db: &TestDb)`
+/// and `b` on SQLite, PostgreSQL and MySQL/MariaDB, each with a fresh migrated database.
+#[macro_export]
+macro_rules! backend_suite {
+    ($($test:ident),+ $(,)?) => {
+        $crate::backend_suite!(@on sqlite; $($test),+);
+        $crate::backend_suite!(@on postgres; $($test),+);
+        $crate::backend_suite!(@on mysql; $($test),+);
+    };
+    (@on $backend:ident; $($test:ident),+) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let Some(db) = $crate::testing::$backend(true).await else { return };
+                    super::$test(&db).await;
+                    db.drop_database().await;
+                }
+            )+
+        }
+    };
+}
