@@ -169,8 +169,9 @@ pub trait JobStore: Send + Sync {
     /// Claims the oldest due job for `owner` with a lease until `now + lease`: a queued job
     /// whose `run_at` has come, or a running one whose lease expired. Skips jobs whose
     /// concurrency key is held by a running job. Jobs whose lease expired after their last
-    /// attempt are marked dead on the way. `None` when nothing is due.
-    async fn claim(&self, owner: &str, lease: Duration, now: DateTime<Utc>) -> Result<Option<Job>>;
+    /// attempt are marked dead on the way. Only jobs of `kinds` (a worker claims what it can
+    /// run). `None` when nothing is due.
+    async fn claim(&self, owner: &str, kinds: &[&str], lease: Duration, now: DateTime<Utc>) -> Result<Option<Job>>;
 
     /// Renews `owner`'s lease on job `id`.
     async fn heartbeat(&self, id: i64, owner: &str, lease: Duration, now: DateTime<Utc>) -> Result<Lease>;
@@ -207,6 +208,8 @@ pub trait JobStore: Send + Sync {
     /// Marks scan run `id` running from `now` (a worker starts it, or restarts it after a
     /// lost lease: counters reset, errors of the earlier attempt are removed).
     async fn start_scan_run(&self, id: i64, now: DateTime<Utc>) -> Result<ScanRun>;
+    /// Puts scan run `id` back in the queue (status `queued`) with a note on why.
+    async fn requeue_scan_run(&self, id: i64, message: &str) -> Result<()>;
     /// Scan runs, newest first, filtered by status and connection.
     async fn list_scan_runs_filtered(&self, filter: &ScanRunFilter) -> Result<Page<ScanRun>>;
     /// The connection a scan run covers (`None`: the config file's sources).

@@ -91,7 +91,7 @@ pub(crate) fn limits(page: u32, size: u32) -> (i64, i64) {
     (size, page as i64 * size)
 }
 
-fn placeholders(n: usize) -> String {
+pub(crate) fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
@@ -675,8 +675,13 @@ macro_rules! impl_catalog_store {
                 let mut schema_changed = false;
                 if let (Some(schema), Some(hash)) = (&o.schema, &v.schema_hash) {
                     let latest = Self::query(
-                        "SELECT version, schema_hash, schema_json FROM schema_versions \
-                         WHERE discovery_id = ? ORDER BY version DESC LIMIT 1",
+                        &format!(
+                            "SELECT version, schema_hash, schema_json FROM schema_versions \
+                             WHERE discovery_id = ? ORDER BY version DESC LIMIT 1{}",
+                            // Locking read: on MySQL it sees a version another scan committed
+                            // after this transaction's snapshot (the discovery row lock orders us).
+                            <$db as Dialect>::FOR_UPDATE
+                        ),
                         vec![Arg::I64(id)],
                     )
                     .fetch_optional(&mut *conn)

@@ -143,7 +143,10 @@ macro_rules! impl_job_store {
             }
 
             /// One claim attempt in one transaction.
-            async fn try_claim(&self, owner: &str, lease: Duration, now: DateTime<Utc>) -> Result<Option<Job>> {
+            async fn try_claim(&self, owner: &str, kinds: &[&str], lease: Duration, now: DateTime<Utc>) -> Result<Option<Job>> {
+                if kinds.is_empty() {
+                    return Ok(None);
+                }
                 use sqlx::Row;
                 let skip_locked = if <$db as Dialect>::FOR_UPDATE.is_empty() { "" } else { " FOR UPDATE SKIP LOCKED" };
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
@@ -153,9 +156,10 @@ macro_rules! impl_job_store {
                          OR (j.status = 'running' AND j.lease_expires_at < ?)) \
                          AND (j.concurrency_key IS NULL OR j.status = 'running' \
                               OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.running_key = j.concurrency_key)) \
-                         ORDER BY j.run_at ASC, j.id ASC LIMIT 1{skip_locked}"
+                         AND j.kind IN ({}) ORDER BY j.run_at ASC, j.id ASC LIMIT 1{skip_locked}",
+                        crate::sql::placeholders(kinds.len())
                     ),
-                    vec![Arg::Ts(now), Arg::Ts(now)],
+                    [Arg::Ts(now), Arg::Ts(now)].into_iter().chain(kinds.iter().map(|k| Arg::Str(k.to_string()))).collect(),
                 )
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -274,10 +278,10 @@ macro_rules! impl_job_store {
                 Ok(EnqueuedScan { job: created, run, created: true })
             }
 
-            async fn claim(&self, owner: &str, lease: Duration, now: DateTime<Utc>) -> Result<Option<Job>> {
+            async fn claim(&self, owner: &str, kinds: &[&str], lease: Duration, now: DateTime<Utc>) -> Result<Option<Job>> {
                 self.reap_expired(now).await?;
                 for attempt in 1..=CLAIM_RETRIES {
-                    match self.try_claim(owner, lease, now).await {
+                    match self.try_claim(owner, kinds, lease, now).await {
                         Err(e) if is_race(&e) && attempt < CLAIM_RETRIES => {
                             tracing::debug!(owner, "lost a claim race, trying the next job: {e}");
                         }
@@ -426,6 +430,19 @@ macro_rules! impl_job_store {
                 Self::query("DELETE FROM scan_errors WHERE scan_id = ?", vec![Arg::I64(id)]).execute(&mut *tx).await?;
                 tx.commit().await?;
                 self.get_scan_run(id).await?.ok_or_else(|| CatalogError::NotFound(format!("scan run {id}")))
+            }
+
+            async fn requeue_scan_run(&self, id: i64, message: &str) -> Result<()> {
+                let res = Self::query(
+                    "UPDATE scan_runs SET status = 'queued', finished_at = NULL, message = ? WHERE id = ?",
+                    vec![Arg::Str(message.into()), Arg::I64(id)],
+                )
+                .execute(&self.pool)
+                .await?;
+                if res.rows_affected() == 0 {
+                    return Err(CatalogError::NotFound(format!("scan run {id}")));
+                }
+                Ok(())
             }
 
             async fn list_scan_runs_filtered(&self, f: &ScanRunFilter) -> Result<torro_model::Page<torro_model::ScanRun>> {

@@ -14,6 +14,7 @@ use torro_catalog::{CatalogStore, JobStatus, Lease, NewJob, ScanRunFilter};
 use torro_model::{NewScanRun, Observation, ScanStatus, SourceLabels, StorageLocation, StorageType};
 
 const LEASE: Duration = Duration::from_secs(30);
+const KINDS: &[&str] = &["test"];
 const RETRY: Duration = Duration::from_secs(10);
 
 fn t(secs: i64) -> DateTime<Utc> {
@@ -108,12 +109,22 @@ async fn claims_take_due_jobs_oldest_first(db: &TestDb) {
         .unwrap()
         .job;
     let now = jobs.enqueue(&job(2), t(0)).await.unwrap().job;
-    let claimed = jobs.claim("w1", LEASE, t(1)).await.unwrap().unwrap();
+    let claimed = jobs.claim("w1", KINDS, LEASE, t(1)).await.unwrap().unwrap();
     assert_eq!(claimed.id, now.id);
     assert_eq!((claimed.status, claimed.attempts), (JobStatus::Running, 1));
     assert_eq!(claimed.lease_owner.as_deref(), Some("w1"));
     assert_eq!(claimed.lease_expires_at, Some(t(31)));
-    assert!(jobs.claim("w2", LEASE, t(1)).await.unwrap().is_none(), "not due yet");
+    assert!(
+        jobs.claim("w2", KINDS, LEASE, t(1)).await.unwrap().is_none(),
+        "not due yet"
+    );
+    assert!(jobs.enqueue(&job(9), t(0)).await.unwrap().created);
+    assert!(
+        jobs.claim("w2", &["scan"], LEASE, t(1)).await.unwrap().is_none(),
+        "only the kinds asked for"
+    );
+    let other = jobs.claim("w2", KINDS, LEASE, t(1)).await.unwrap().unwrap();
+    jobs.complete(other.id, "w2", t(1)).await.unwrap();
     assert!(jobs.complete(now.id, "w1", t(2)).await.unwrap());
     let done = jobs.get_job(now.id).await.unwrap().unwrap();
     assert_eq!((done.status, done.finished_at), (JobStatus::Succeeded, Some(t(2))));
@@ -121,7 +132,7 @@ async fn claims_take_due_jobs_oldest_first(db: &TestDb) {
         !jobs.complete(now.id, "w1", t(3)).await.unwrap(),
         "completing twice does nothing"
     );
-    let due = jobs.claim("w2", LEASE, t(60)).await.unwrap().unwrap();
+    let due = jobs.claim("w2", KINDS, LEASE, t(60)).await.unwrap().unwrap();
     assert_eq!(due.id, later.id);
 }
 
@@ -136,7 +147,7 @@ async fn concurrent_claimers_never_share_a_job(db: &TestDb) {
         tasks.push(tokio::spawn(async move {
             let owner = format!("w{w}");
             let mut mine = Vec::new();
-            while let Some(j) = store.jobs().claim(&owner, LEASE, t(1)).await.unwrap() {
+            while let Some(j) = store.jobs().claim(&owner, KINDS, LEASE, t(1)).await.unwrap() {
                 assert!(store.jobs().complete(j.id, &owner, t(2)).await.unwrap());
                 mine.push(j.id);
             }
@@ -163,7 +174,7 @@ async fn concurrent_claimers_never_share_a_job(db: &TestDb) {
 async fn an_expired_lease_is_taken_over(db: &TestDb) {
     let jobs = db.store.jobs();
     let id = jobs.enqueue(&job(1), t(0)).await.unwrap().job.id;
-    jobs.claim("dead-worker", LEASE, t(0)).await.unwrap().unwrap();
+    jobs.claim("dead-worker", KINDS, LEASE, t(0)).await.unwrap().unwrap();
     assert_eq!(
         jobs.heartbeat(id, "dead-worker", LEASE, t(20)).await.unwrap(),
         Lease::Held {
@@ -171,10 +182,10 @@ async fn an_expired_lease_is_taken_over(db: &TestDb) {
         }
     );
     assert!(
-        jobs.claim("w2", LEASE, t(49)).await.unwrap().is_none(),
+        jobs.claim("w2", KINDS, LEASE, t(49)).await.unwrap().is_none(),
         "lease renewed to t(50)"
     );
-    let taken = jobs.claim("w2", LEASE, t(51)).await.unwrap().unwrap();
+    let taken = jobs.claim("w2", KINDS, LEASE, t(51)).await.unwrap().unwrap();
     assert_eq!((taken.id, taken.attempts), (id, 2));
     assert_eq!(taken.lease_owner.as_deref(), Some("w2"));
     // The first worker learns it lost the job and cannot finish it.
@@ -195,7 +206,7 @@ async fn an_expired_lease_is_taken_over(db: &TestDb) {
 async fn failures_back_off_then_the_job_is_dead(db: &TestDb) {
     let jobs = db.store.jobs();
     let id = jobs.enqueue(&job(1), t(0)).await.unwrap().job.id;
-    jobs.claim("w", LEASE, t(0)).await.unwrap().unwrap();
+    jobs.claim("w", KINDS, LEASE, t(0)).await.unwrap().unwrap();
     let j = jobs
         .fail(id, "w", "store unreachable", true, RETRY, t(5))
         .await
@@ -203,11 +214,11 @@ async fn failures_back_off_then_the_job_is_dead(db: &TestDb) {
         .unwrap();
     assert_eq!((j.status, j.run_at), (JobStatus::Queued, t(15)));
     assert_eq!(j.last_error.as_deref(), Some("store unreachable"));
-    assert!(jobs.claim("w", LEASE, t(14)).await.unwrap().is_none());
-    jobs.claim("w", LEASE, t(15)).await.unwrap().unwrap();
+    assert!(jobs.claim("w", KINDS, LEASE, t(14)).await.unwrap().is_none());
+    jobs.claim("w", KINDS, LEASE, t(15)).await.unwrap().unwrap();
     let j = jobs.fail(id, "w", "again", true, RETRY, t(20)).await.unwrap().unwrap();
     assert_eq!(j.run_at, t(40), "the second delay doubles");
-    jobs.claim("w", LEASE, t(40)).await.unwrap().unwrap();
+    jobs.claim("w", KINDS, LEASE, t(40)).await.unwrap().unwrap();
     let j = jobs
         .fail(id, "w", "third time", true, RETRY, t(41))
         .await
@@ -215,11 +226,11 @@ async fn failures_back_off_then_the_job_is_dead(db: &TestDb) {
         .unwrap();
     assert_eq!((j.status, j.attempts), (JobStatus::Dead, 3));
     assert_eq!(j.finished_at, Some(t(41)));
-    assert!(jobs.claim("w", LEASE, t(9999)).await.unwrap().is_none());
+    assert!(jobs.claim("w", KINDS, LEASE, t(9999)).await.unwrap().is_none());
 
     // A permanent failure is dead at once.
     let id = jobs.enqueue(&job(2), t(0)).await.unwrap().job.id;
-    jobs.claim("w", LEASE, t(0)).await.unwrap().unwrap();
+    jobs.claim("w", KINDS, LEASE, t(0)).await.unwrap().unwrap();
     let j = jobs
         .fail(id, "w", "bad config", false, RETRY, t(1))
         .await
@@ -237,15 +248,15 @@ async fn one_running_job_per_concurrency_key(db: &TestDb) {
     let a1 = jobs.enqueue(&keyed(1, "connection:1"), t(0)).await.unwrap().job.id;
     let a2 = jobs.enqueue(&keyed(2, "connection:1"), t(0)).await.unwrap().job.id;
     let b = jobs.enqueue(&keyed(3, "connection:2"), t(0)).await.unwrap().job.id;
-    assert_eq!(jobs.claim("w1", LEASE, t(1)).await.unwrap().unwrap().id, a1);
+    assert_eq!(jobs.claim("w1", KINDS, LEASE, t(1)).await.unwrap().unwrap().id, a1);
     assert_eq!(
-        jobs.claim("w2", LEASE, t(1)).await.unwrap().unwrap().id,
+        jobs.claim("w2", KINDS, LEASE, t(1)).await.unwrap().unwrap().id,
         b,
         "a2 waits for a1"
     );
-    assert!(jobs.claim("w3", LEASE, t(1)).await.unwrap().is_none());
+    assert!(jobs.claim("w3", KINDS, LEASE, t(1)).await.unwrap().is_none());
     jobs.complete(a1, "w1", t(2)).await.unwrap();
-    assert_eq!(jobs.claim("w3", LEASE, t(3)).await.unwrap().unwrap().id, a2);
+    assert_eq!(jobs.claim("w3", KINDS, LEASE, t(3)).await.unwrap().unwrap().id, a2);
 
     // Many claimers at once on many jobs of one key: never two running together.
     for n in 0..10 {
@@ -255,7 +266,7 @@ async fn one_running_job_per_concurrency_key(db: &TestDb) {
     for w in 0..4 {
         let store = db.store.clone();
         tasks.push(tokio::spawn(async move {
-            store.jobs().claim(&format!("x{w}"), LEASE, t(10)).await.unwrap()
+            store.jobs().claim(&format!("x{w}"), KINDS, LEASE, t(10)).await.unwrap()
         }));
     }
     let mut claimed = Vec::new();
@@ -276,10 +287,10 @@ async fn cancel_a_queued_and_a_running_job(db: &TestDb) {
     assert_eq!(cancelled.status, JobStatus::Cancelled);
     let r = db.store.get_scan_run(queued.run.id).await.unwrap().unwrap();
     assert_eq!(r.status, ScanStatus::Cancelled);
-    assert!(jobs.claim("w", LEASE, t(2)).await.unwrap().is_none());
+    assert!(jobs.claim("w", KINDS, LEASE, t(2)).await.unwrap().is_none());
 
     let running = jobs.enqueue(&job(2), t(0)).await.unwrap().job.id;
-    jobs.claim("w", LEASE, t(2)).await.unwrap().unwrap();
+    jobs.claim("w", KINDS, LEASE, t(2)).await.unwrap().unwrap();
     let flagged = jobs.cancel(running, t(3)).await.unwrap();
     assert_eq!((flagged.status, flagged.cancel_requested), (JobStatus::Running, true));
     assert_eq!(
@@ -364,9 +375,9 @@ async fn a_lost_last_attempt_fails_its_scan_run(db: &TestDb) {
         ..job(1)
     };
     let e = jobs.enqueue_scan(&once, &run(), None, t(0)).await.unwrap();
-    jobs.claim("w", LEASE, t(0)).await.unwrap().unwrap();
+    jobs.claim("w", KINDS, LEASE, t(0)).await.unwrap().unwrap();
     jobs.start_scan_run(e.run.id, t(0)).await.unwrap();
-    assert!(jobs.claim("w2", LEASE, t(31)).await.unwrap().is_none());
+    assert!(jobs.claim("w2", KINDS, LEASE, t(31)).await.unwrap().is_none());
     let j = jobs.get_job(e.job.id).await.unwrap().unwrap();
     assert_eq!(j.status, JobStatus::Dead);
     assert!(j.last_error.unwrap().contains("lease expired"));
