@@ -9,14 +9,17 @@ pub mod assets;
 mod connect;
 mod dialect;
 mod error;
+pub mod jobs;
 pub mod search;
 mod sql;
 mod sql_assets;
+mod sql_jobs;
 mod store;
 
 pub use assets::{AssetScope, AssetStore};
 pub use connect::{DEFAULT_SQLITE_URL, connect, redact_url};
 pub use error::{CatalogError, Result};
+pub use jobs::{Enqueued, EnqueuedScan, Job, JobStatus, JobStore, Lease, NewJob, ScanRunFilter};
 pub use store::{Backend, CatalogStore, NewConnectionRow};
 
 #[cfg(feature = "testing")]

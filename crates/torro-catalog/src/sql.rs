@@ -101,7 +101,7 @@ const DISCOVERY_COLUMNS: &str = "d.id, d.storage_type, d.account, d.container, d
      d.environment, d.env_type, d.data_source_type, d.tags, d.first_seen, d.last_seen, d.last_changed, \
      d.deleted, d.deleted_at, d.last_scan_id, d.dataset_id, d.partition_values";
 
-const SCAN_RUN_COLUMNS: &str = "r.id, r.trigger_kind, r.target, r.status, r.started_at, r.finished_at, \
+pub(crate) const SCAN_RUN_COLUMNS: &str = "r.id, r.trigger_kind, r.target, r.status, r.started_at, r.finished_at, \
      r.duration_ms, r.listed, r.new_count, r.changed, r.unchanged, r.deleted_count, r.failed, r.bytes_read, \
      r.requests, r.message, (SELECT COUNT(*) FROM scan_errors e WHERE e.scan_id = r.id) AS error_count";
 
@@ -406,7 +406,7 @@ macro_rules! impl_catalog_store {
                 })
             }
 
-            fn scan_run(row: &<$db as Database>::Row) -> Result<torro_model::ScanRun> {
+            pub(crate) fn scan_run(row: &<$db as Database>::Row) -> Result<torro_model::ScanRun> {
                 use sqlx::Row;
                 Ok(torro_model::ScanRun {
                     id: row.try_get("id")?,
@@ -516,7 +516,27 @@ macro_rules! impl_catalog_store {
                 }
             }
 
-            async fn count(&self, sql: &str, args: Vec<Arg>) -> Result<i64> {
+            /// Runs an INSERT that skips the row when `unique_col` already holds its value
+            /// (another transaction inserted it); the new row's id, or `None` when skipped.
+            pub(crate) async fn insert_id_unless_exists(
+                conn: &mut <$db as Database>::Connection,
+                sql: &str,
+                unique_col: &str,
+                args: Vec<Arg>,
+            ) -> Result<Option<i64>> {
+                use sqlx::Row;
+                let sql = format!("{sql}{}", <$db as Dialect>::on_conflict_ignore(unique_col));
+                if <$db as Dialect>::RETURNING {
+                    let row = Self::query(&format!("{sql} RETURNING id"), args).fetch_optional(&mut *conn).await?;
+                    Ok(row.map(|r| r.try_get::<i64, _>(0)).transpose()?)
+                } else {
+                    let res = Self::query(&sql, args).execute(&mut *conn).await?;
+                    // MySQL's ON DUPLICATE KEY UPDATE reports 0 rows for a skipped duplicate.
+                    Ok(if res.rows_affected() == 1 { <$db as Dialect>::last_insert_id(&res) } else { None })
+                }
+            }
+
+            pub(crate) async fn count(&self, sql: &str, args: Vec<Arg>) -> Result<i64> {
                 use sqlx::Row;
                 let row = Self::query(sql, args).fetch_one(&self.pool).await?;
                 Ok(row.try_get::<i64, _>(0)?)
@@ -542,16 +562,14 @@ macro_rules! impl_catalog_store {
                     }
                     None => (None, None),
                 };
-                let existing = Self::query(
-                    &format!(
-                        "SELECT id, fingerprint, schema_hash, status, error, deleted, last_changed \
-                         FROM discoveries WHERE location_key = ?{}",
-                        <$db as Dialect>::FOR_UPDATE
-                    ),
-                    vec![Arg::Str(key.clone())],
-                )
-                .fetch_optional(&mut *conn)
-                .await?;
+                let select_existing = format!(
+                    "SELECT id, fingerprint, schema_hash, status, error, deleted, last_changed \
+                     FROM discoveries WHERE location_key = ?{}",
+                    <$db as Dialect>::FOR_UPDATE
+                );
+                let mut existing = Self::query(&select_existing, vec![Arg::Str(key.clone())])
+                    .fetch_optional(&mut *conn)
+                    .await?;
 
                 let content = vec![
                     Arg::Str(v.folder),
@@ -578,38 +596,45 @@ macro_rules! impl_catalog_store {
                     Arg::OptI64(dataset_id),
                     Arg::OptStr(partition_values),
                 ];
-                let (id, outcome) = match existing {
-                    None => {
-                        let mut args = vec![
-                            Arg::Str(key),
-                            Arg::Str(o.location.storage_type.as_str().into()),
-                            Arg::Str(o.location.account.clone()),
-                            Arg::Str(o.location.container.clone()),
-                            Arg::Str(o.path.clone()),
-                        ];
-                        args.extend(content);
-                        args.extend([
-                            Arg::Str(ApprovalStatus::Pending.as_str().into()),
-                            Arg::Ts(seen),
-                            Arg::Ts(seen),
-                            Arg::Ts(seen),
-                            Arg::I64(scan_id),
-                        ]);
-                        let sql = format!(
-                            "INSERT INTO discoveries (location_key, storage_type, account, container, path, \
-                             folder, name, extension, format, size, etag, last_modified, fingerprint, row_count, \
-                             column_count, schema_json, schema_hash, format_details, status, error, source_name, \
-                             environment, env_type, data_source_type, tags, search_doc, dataset_id, \
-                             partition_values, approval_status, first_seen, last_seen, last_changed, deleted, \
-                             last_scan_id) VALUES ({}, FALSE, ?)",
-                            placeholders(32)
-                        );
-                        let id = Self::insert_id(&mut *conn, &sql, args)
-                            .await
-                            .map_err(|e| map_unique(e, || format!("discovery {}", o.path)))?;
-                        (id, torro_model::UpsertOutcome::Inserted)
+                let mut inserted = None;
+                if existing.is_none() {
+                    let mut args = vec![
+                        Arg::Str(key.clone()),
+                        Arg::Str(o.location.storage_type.as_str().into()),
+                        Arg::Str(o.location.account.clone()),
+                        Arg::Str(o.location.container.clone()),
+                        Arg::Str(o.path.clone()),
+                    ];
+                    args.extend(content.iter().cloned());
+                    args.extend([
+                        Arg::Str(ApprovalStatus::Pending.as_str().into()),
+                        Arg::Ts(seen),
+                        Arg::Ts(seen),
+                        Arg::Ts(seen),
+                        Arg::I64(scan_id),
+                    ]);
+                    let sql = format!(
+                        "INSERT INTO discoveries (location_key, storage_type, account, container, path, \
+                         folder, name, extension, format, size, etag, last_modified, fingerprint, row_count, \
+                         column_count, schema_json, schema_hash, format_details, status, error, source_name, \
+                         environment, env_type, data_source_type, tags, search_doc, dataset_id, \
+                         partition_values, approval_status, first_seen, last_seen, last_changed, deleted, \
+                         last_scan_id) VALUES ({}, FALSE, ?)",
+                        placeholders(32)
+                    );
+                    inserted = Self::insert_id_unless_exists(&mut *conn, &sql, "location_key", args).await?;
+                    if inserted.is_none() {
+                        // Another scan (workers run in parallel) inserted this path after our
+                        // read and committed: update its row instead of failing the batch.
+                        existing = Self::query(&select_existing, vec![Arg::Str(key.clone())])
+                            .fetch_optional(&mut *conn)
+                            .await?;
                     }
-                    Some(row) => {
+                }
+                let (id, outcome) = match (inserted, existing) {
+                    (Some(id), _) => (id, torro_model::UpsertOutcome::Inserted),
+                    (None, None) => return Err(CatalogError::Corrupt(format!("discovery {} vanished", o.path))),
+                    (None, Some(row)) => {
                         let id: i64 = row.try_get("id")?;
                         let unchanged = row.try_get::<String, _>("fingerprint")? == o.fingerprint
                             && row.try_get::<Option<String>, _>("schema_hash")? == v.schema_hash
@@ -650,8 +675,13 @@ macro_rules! impl_catalog_store {
                 let mut schema_changed = false;
                 if let (Some(schema), Some(hash)) = (&o.schema, &v.schema_hash) {
                     let latest = Self::query(
-                        "SELECT version, schema_hash, schema_json FROM schema_versions \
-                         WHERE discovery_id = ? ORDER BY version DESC LIMIT 1",
+                        &format!(
+                            "SELECT version, schema_hash, schema_json FROM schema_versions \
+                             WHERE discovery_id = ? ORDER BY version DESC LIMIT 1{}",
+                            // Locking read: on MySQL it sees a version another scan committed
+                            // after this transaction's snapshot (the discovery row lock orders us).
+                            <$db as Dialect>::FOR_UPDATE
+                        ),
                         vec![Arg::I64(id)],
                     )
                     .fetch_optional(&mut *conn)
@@ -844,12 +874,17 @@ macro_rules! impl_catalog_store {
                 <$db as Dialect>::BACKEND
             }
 
+            fn jobs(&self) -> &dyn crate::JobStore {
+                self
+            }
+
             async fn migrate(&self) -> Result<()> {
                 let migrator = migrator(&[
                     (1, "init", include_str!(concat!("../migrations/", $dir, "/0001_init.sql"))),
                     (2, "connections", include_str!(concat!("../migrations/", $dir, "/0002_connections.sql"))),
                     (3, "datasets", include_str!(concat!("../migrations/", $dir, "/0003_datasets.sql"))),
                     (4, "assets", include_str!(concat!("../migrations/", $dir, "/0004_assets.sql"))),
+                    (5, "jobs", include_str!(concat!("../migrations/", $dir, "/0005_jobs.sql"))),
                 ]);
                 // PostgreSQL and MySQL: sqlx takes an advisory lock, so concurrent starts queue up.
                 // SQLite has no such lock: two processes may race to record the same version and

@@ -45,6 +45,9 @@ pub struct NewConnectionRow {
 pub trait CatalogStore: Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
+    /// The job queue and scan-run bookkeeping of workers (see [`crate::jobs`]).
+    fn jobs(&self) -> &dyn crate::JobStore;
+
     /// Applies pending migrations; safe to call on every start.
     async fn migrate(&self) -> Result<()>;
 

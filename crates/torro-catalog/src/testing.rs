@@ -140,8 +140,8 @@ pub async fn mysql(migrate: bool) -> Option<TestDb> {
     Some(ready(with_database(&admin, &name), Cleanup::MySql { admin, name }, migrate).await)
 }
 
-/// One `#[tokio::test]` per (backend, test fn) for `async fn test(store: Arc<dyn CatalogStore>)`
-/// functions of the calling test file, so no test can be forgotten for a backend.
+/// One `#[tokio::test]` per (backend, test fn): `backend_suite!(a, b)` runs `async fn a(db: &TestDb)`
+/// and `b` on SQLite, PostgreSQL and MySQL/MariaDB, each with a fresh migrated database.
 #[macro_export]
 macro_rules! backend_suite {
     ($($test:ident),+ $(,)?) => {
@@ -155,7 +155,7 @@ macro_rules! backend_suite {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $test() {
                     let Some(db) = $crate::testing::$backend(true).await else { return };
-                    super::$test(db.store.clone()).await;
+                    super::$test(&db).await;
                     db.drop_database().await;
                 }
             )+

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
+use torro_catalog::testing::TestDb;
 use torro_catalog::{AssetScope, CatalogError, CatalogStore};
 use torro_model::{
     AssetColumn, AssetDefinition, AssetOutcome, AssetPatch, AssetQuery, AssetType, DataType, Field, FileFormat,
@@ -87,7 +88,8 @@ async fn scope(store: &Store, connector_id: i64, at: DateTime<Utc>) -> AssetScop
     }
 }
 
-async fn new_objects_round_trip_with_columns_and_definitions(store: Store) {
+async fn new_objects_round_trip_with_columns_and_definitions(db: &TestDb) {
+    let store = db.store.clone();
     let s = scope(&store, 1, t0()).await;
     let out = store
         .assets()
@@ -134,7 +136,8 @@ async fn new_objects_round_trip_with_columns_and_definitions(store: Store) {
     assert!(store.assets().get_asset("nonsense").await.unwrap().is_none());
 }
 
-async fn rescan_detects_unchanged_altered_and_redefined_objects(store: Store) {
+async fn rescan_detects_unchanged_altered_and_redefined_objects(db: &TestDb) {
+    let store = db.store.clone();
     let s1 = scope(&store, 1, t0()).await;
     let first = store
         .assets()
@@ -190,7 +193,8 @@ async fn rescan_detects_unchanged_altered_and_redefined_objects(store: Store) {
     assert_ne!(out[0].0, first[0].0);
 }
 
-async fn dropped_objects_are_marked_deleted_and_come_back(store: Store) {
+async fn dropped_objects_are_marked_deleted_and_come_back(db: &TestDb) {
+    let store = db.store.clone();
     let s = scope(&store, 7, t0()).await;
     let out = store
         .assets()
@@ -237,7 +241,8 @@ async fn dropped_objects_are_marked_deleted_and_come_back(store: Store) {
     assert_eq!(store.assets().list_assets(&q).await.unwrap().total, 2);
 }
 
-async fn business_metadata_patch_is_audited_and_survives_rescans(store: Store) {
+async fn business_metadata_patch_is_audited_and_survives_rescans(db: &TestDb) {
+    let store = db.store.clone();
     let s = scope(&store, 1, t0()).await;
     let id = store.assets().upsert_assets(&s, &[orders()]).await.unwrap()[0].0;
     let patch: AssetPatch = serde_json::from_value(json!({
@@ -303,7 +308,8 @@ fn file_obs(container: &str, path: &str, at: DateTime<Utc>) -> Observation {
     }
 }
 
-async fn listing_filters_pages_and_serves_files_and_datasets(store: Store) {
+async fn listing_filters_pages_and_serves_files_and_datasets(db: &TestDb) {
+    let store = db.store.clone();
     let s = scope(&store, 1, t0()).await;
     let mut sales = table("sales", "orders_eu", vec![col("id", 1, "integer", true)]);
     sales.catalog = "shop".into();

@@ -17,6 +17,40 @@ pub struct TorroConfig {
     pub scan: ScanSettings,
     #[serde(default)]
     pub sources: Vec<SourceConfig>,
+    /// Scheduling and the job queue (see docs/scheduling.md).
+    #[serde(default)]
+    pub jobs: JobSettings,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobSettings {
+    /// Cron (5 fields: minute hour day month weekday) for connections without a schedule
+    /// of their own; "" = such connections are scanned only on demand.
+    pub default_schedule: String,
+    /// When the config file's sources are scanned; "" (default) = only on demand.
+    pub sources_schedule: String,
+    /// Time zone of the schedules (IANA name, e.g. "Europe/Paris").
+    pub timezone: String,
+    /// Claims of a scan job (take-overs after a worker died count too) before it fails.
+    pub max_attempts: i32,
+    /// First retry delay in seconds; doubles with each further attempt.
+    pub retry_base_secs: u64,
+    /// Two scans of one connection never run at the same time unless this is true.
+    pub parallel_scans_per_connection: bool,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        JobSettings {
+            default_schedule: "*/5 * * * *".into(),
+            sources_schedule: String::new(),
+            timezone: "UTC".into(),
+            max_attempts: 3,
+            retry_base_secs: 30,
+            parallel_scans_per_connection: false,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -266,6 +300,7 @@ impl TorroConfig {
                 "scan.concurrency and scan.batch_size must be at least 1".into(),
             ));
         }
+        self.jobs.validate()?;
         let mut names = std::collections::HashSet::new();
         for s in &self.sources {
             if s.name.trim().is_empty() {
@@ -300,6 +335,25 @@ impl TorroConfig {
                 }
                 _ => {}
             }
+        }
+        Ok(())
+    }
+}
+
+impl JobSettings {
+    pub fn validate(&self) -> Result<(), EngineError> {
+        for (field, expr) in [
+            ("jobs.default_schedule", &self.default_schedule),
+            ("jobs.sources_schedule", &self.sources_schedule),
+        ] {
+            if !expr.trim().is_empty() {
+                crate::scheduler::parse_cron(expr).map_err(|e| EngineError::Config(format!("{field}: {e}")))?;
+            }
+        }
+        crate::scheduler::parse_timezone(&self.timezone)
+            .map_err(|e| EngineError::Config(format!("jobs.timezone: {e}")))?;
+        if self.max_attempts < 1 {
+            return Err(EngineError::Config("jobs.max_attempts must be at least 1".into()));
         }
         Ok(())
     }

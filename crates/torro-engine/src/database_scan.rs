@@ -13,20 +13,40 @@ use torro_model::{
     ScanStatus,
 };
 
-use crate::{EngineError, ScanProgress};
+use crate::{EngineError, EngineEvent, ScanControl, ScanProgress};
 
 /// Objects per catalog transaction.
 const BATCH: usize = 500;
 
 /// Runs scan `scan_id` of database connection `connection` to its end and returns the
 /// finished run. An unreachable database fails the run (with the reason as its message);
-/// unreadable parts are per-object errors on a succeeded run.
+/// unreadable parts are per-object errors on a succeeded run. A cancel stops it between
+/// batches, as `cancelled`, with what was written so far kept.
 pub(crate) async fn execute(
     store: &Arc<dyn CatalogStore>,
     connection: &Connection,
     config: &DatabaseConfig,
     scan_id: i64,
     progress: &dyn ScanProgress,
+    control: &ScanControl,
+) -> Result<ScanRun, EngineError> {
+    let run = scan(store, connection, config, scan_id, progress, control).await?;
+    control.events.send(EngineEvent::ScanFinished {
+        scan_id: run.id,
+        status: run.status,
+        counts: run.counts.clone(),
+        message: run.message.clone(),
+    });
+    Ok(run)
+}
+
+async fn scan(
+    store: &Arc<dyn CatalogStore>,
+    connection: &Connection,
+    config: &DatabaseConfig,
+    scan_id: i64,
+    progress: &dyn ScanProgress,
+    control: &ScanControl,
 ) -> Result<ScanRun, EngineError> {
     let mut counts = ScanCounts::default();
     let scanned = match torro_connectors::database::open(config) {
@@ -60,6 +80,12 @@ pub(crate) async fn execute(
         })
         .collect();
     for batch in scan.objects.chunks(BATCH) {
+        if control.cancel.is_cancelled() {
+            store.record_scan_errors(scan_id, &errors).await?;
+            return Ok(store
+                .finish_scan_run(scan_id, ScanStatus::Cancelled, &counts, Some("cancelled"))
+                .await?);
+        }
         match store.assets().upsert_assets(&scope, batch).await {
             Ok(outcomes) => {
                 for (_, outcome) in outcomes {
@@ -82,6 +108,10 @@ pub(crate) async fn execute(
         }
         let _ = store.update_scan_progress(scan_id, &counts).await;
         progress.update(&counts);
+        control.events.send(EngineEvent::ScanProgress {
+            scan_id,
+            counts: counts.clone(),
+        });
     }
     if counts.failed == 0 {
         let live = store.assets().live_asset_keys(connection.id).await?;

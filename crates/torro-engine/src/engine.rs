@@ -5,6 +5,9 @@ use torro_catalog::CatalogStore;
 use torro_model::{NewScanRun, ScanCounts, ScanRun};
 
 use crate::connections::Connections;
+use crate::events::Events;
+use crate::jobs::LocalJobs;
+use crate::scan::ScanControl;
 use crate::secrets::SecretBox;
 use crate::{EngineError, TorroConfig};
 
@@ -23,14 +26,18 @@ impl ScanProgress for NoProgress {
 /// Cheap to clone; clones share the store, the config and the "one scan at a time" guard.
 #[derive(Clone)]
 pub struct Engine {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
-    store: Arc<dyn CatalogStore>,
-    config: TorroConfig,
+pub(crate) struct Inner {
+    pub(crate) store: Arc<dyn CatalogStore>,
+    pub(crate) config: TorroConfig,
     running: Mutex<Option<i64>>,
     connections: Connections,
+    /// Live events for the API's event stream.
+    pub(crate) events: Events,
+    /// Scan jobs this process runs, and a wake-up for its idle workers.
+    pub(crate) local: LocalJobs,
 }
 
 impl Engine {
@@ -52,6 +59,8 @@ impl Engine {
                 store,
                 config,
                 running: Mutex::new(None),
+                events: Events::default(),
+                local: LocalJobs::default(),
             }),
         }
     }
@@ -69,35 +78,44 @@ impl Engine {
         &self.inner.config
     }
 
+    /// Live scan events of this process (the API streams them at `GET /api/events`).
+    pub fn events(&self) -> &Events {
+        &self.inner.events
+    }
+
     /// The id of the scan this process is running, if any.
     pub fn running_scan(&self) -> Option<i64> {
         *self.inner.running.lock().expect("scan guard poisoned")
     }
 
-    /// Starts a scan of every configured source in the background and returns its run
-    /// record at once (status `running`); follow it with `store().get_scan_run(id)`.
+    /// Queues a scan of every configured source and returns its run record at once
+    /// (status `queued`); a worker runs it. Follow it with `store().get_scan_run(id)`.
+    /// NoSources when the config has none.
     pub async fn trigger_scan(&self, trigger: &str) -> Result<ScanRun, EngineError> {
-        let run = self.begin(trigger).await?;
-        let engine = self.clone();
-        let id = run.id;
-        tokio::spawn(async move {
-            if let Err(e) = engine.execute(id, &NoProgress).await {
-                tracing::error!(scan_id = id, error = %e, "scan failed");
-            }
-        });
-        Ok(run)
+        Ok(self.enqueue_sources_scan(trigger, None, Utc::now()).await?.run)
     }
 
-    /// Scans every configured source and returns the finished run.
+    /// Scans every configured source in this process and returns the finished run.
     pub async fn run_scan(&self, trigger: &str, progress: &dyn ScanProgress) -> Result<ScanRun, EngineError> {
         let run = self.begin(trigger).await?;
         self.execute(run.id, progress).await
     }
 
-    /// Starts a scan of managed connection `id` only, in the background, like
-    /// [`Engine::trigger_scan`]. NotFound when there is no such connection; Conflict when
-    /// it is disabled.
+    /// Queues a scan of managed connection `id` only, like [`Engine::trigger_scan`].
+    /// NotFound when there is no such connection; Conflict when it is disabled.
     pub async fn trigger_connection_scan(&self, id: i64) -> Result<ScanRun, EngineError> {
+        Ok(self.enqueue_connection_scan(id, "api", None, Utc::now()).await?.run)
+    }
+
+    /// The connection-scan entry point: scans managed connection `id` into scan run
+    /// `scan_id` (already created), whatever kind of source the connection is. Workers
+    /// call this for every connection scan job.
+    pub async fn run_connection_scan(
+        &self,
+        id: i64,
+        scan_id: i64,
+        control: &ScanControl,
+    ) -> Result<ScanRun, EngineError> {
         let connections = self.connections();
         let connection = connections.get(id).await?;
         if connection.status != "active" {
@@ -108,41 +126,16 @@ impl Engine {
             .into());
         }
         if connection.connector_type.is_database() {
-            return self.trigger_database_scan(connection).await;
+            let config = connections.database_config(&connection).await?;
+            return crate::database_scan::execute(&self.inner.store, &connection, &config, scan_id, &NoProgress, control)
+                .await;
         }
-        let config = Arc::new(TorroConfig {
+        let config = TorroConfig {
             scan: self.inner.config.scan.clone(),
             sources: vec![connections.source_config(&connection).await?],
-        });
-        let run = self.begin_with("connection", &config).await?;
-        let engine = self.clone();
-        let scan_id = run.id;
-        tokio::spawn(async move {
-            let result = crate::scan::execute(&engine.inner.store, &config, scan_id, &NoProgress).await;
-            *engine.inner.running.lock().expect("scan guard poisoned") = None;
-            if let Err(e) = result {
-                tracing::error!(scan_id, connection_id = id, error = %e, "connection scan failed");
-            }
-        });
-        Ok(run)
-    }
-
-    /// [`Engine::trigger_connection_scan`] of a database connection: its objects become assets.
-    async fn trigger_database_scan(&self, connection: torro_model::Connection) -> Result<ScanRun, EngineError> {
-        let config = self.connections().database_config(&connection).await?;
-        let target = format!("{} ({})", connection.name, config.namespace());
-        let run = self.claim("connection", target).await?;
-        let engine = self.clone();
-        let scan_id = run.id;
-        tokio::spawn(async move {
-            let result =
-                crate::database_scan::execute(&engine.inner.store, &connection, &config, scan_id, &NoProgress).await;
-            *engine.inner.running.lock().expect("scan guard poisoned") = None;
-            if let Err(e) = result {
-                tracing::error!(scan_id, connection_id = connection.id, error = %e, "database scan failed");
-            }
-        });
-        Ok(run)
+            ..TorroConfig::default()
+        };
+        crate::scan::execute(&self.inner.store, &config, scan_id, &NoProgress, control).await
     }
 
     /// Claims the one-scan slot and writes the run record.
@@ -193,7 +186,11 @@ impl Engine {
 
     /// Runs the claimed scan to its end and releases the slot, whatever happens.
     async fn execute(&self, id: i64, progress: &dyn ScanProgress) -> Result<ScanRun, EngineError> {
-        let result = crate::scan::execute(&self.inner.store, &self.inner.config, id, progress).await;
+        let control = ScanControl {
+            events: self.inner.events.clone(),
+            ..ScanControl::default()
+        };
+        let result = crate::scan::execute(&self.inner.store, &self.inner.config, id, progress, &control).await;
         *self.inner.running.lock().expect("scan guard poisoned") = None;
         result
     }

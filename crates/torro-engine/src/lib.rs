@@ -1,19 +1,26 @@
 //! Torro's engine: turns configured sources into scan runs and catalog records.
-//! The API server, the CLI and (later) workers call the same [`Engine`].
+//! The API server, the CLI and workers call the same [`Engine`].
 
 pub mod config;
 pub mod connections;
 mod database_scan;
 mod engine;
 mod error;
+mod events;
 mod inspect;
+pub mod jobs;
 mod known;
 mod scan;
+pub mod scheduler;
 pub mod secrets;
 mod tables;
+pub mod worker;
 
-pub use config::{ScanSettings, SourceConfig, TorroConfig};
+pub use config::{JobSettings, ScanSettings, SourceConfig, TorroConfig};
 pub use connections::{ConnectionTest, Connections, ContainerTest};
 pub use engine::{Engine, NoProgress, ScanProgress};
 pub use error::EngineError;
+pub use events::{EngineEvent, Events};
+pub use scan::ScanControl;
 pub use secrets::{SecretBox, SecretKey};
+pub use worker::{Worker, WorkerOptions};

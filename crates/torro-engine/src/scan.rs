@@ -15,6 +15,7 @@ use torro_model::{
     StorageLocation, StorageType, fingerprint, split_path,
 };
 
+use crate::events::{EngineEvent, Events};
 use crate::inspect::{Inspection, inspect};
 use crate::known::{KnownObjects, fingerprint_key};
 use crate::tables::{TableRead, Tables, read_table};
@@ -25,17 +26,34 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 /// Unchanged objects are touched in batches this large.
 const TOUCH_BATCH: usize = 5000;
 
+/// How a running scan is stopped and where it reports live events.
+#[derive(Clone, Default)]
+pub struct ScanControl {
+    /// Cancelled: the scan stops at the next object and ends as `cancelled`.
+    pub cancel: tokio_util::sync::CancellationToken,
+    pub events: Events,
+}
+
 pub(crate) async fn execute(
     store: &Arc<dyn CatalogStore>,
     config: &TorroConfig,
     scan_id: i64,
     progress: &dyn ScanProgress,
+    control: &ScanControl,
 ) -> Result<ScanRun, EngineError> {
-    let mut run = RunState::new(store.clone(), scan_id, progress);
+    let mut run = RunState::new(store.clone(), scan_id, progress, control);
     let mut failures = Vec::new();
     for source in &config.sources {
         match scan_source(&mut run, config, source).await {
             Ok(()) => {}
+            Err(Failure::Cancelled) => {
+                run.flush_errors().await?;
+                let done = store
+                    .finish_scan_run(scan_id, ScanStatus::Cancelled, &run.counts, Some("cancelled"))
+                    .await?;
+                run.finished(&done);
+                return Ok(done);
+            }
             Err(Failure::Source(message)) => {
                 let message = format!("source {:?}: {message}", source.name);
                 run.error(source.describe(), ScanErrorKind::Read, message.clone());
@@ -45,9 +63,12 @@ pub(crate) async fn execute(
                 // The catalog itself failed: record what we can and stop.
                 let message = format!("the catalog could not be written: {e}");
                 let _ = run.flush_errors().await;
-                let _ = store
+                if let Ok(done) = store
                     .finish_scan_run(scan_id, ScanStatus::Failed, &run.counts, Some(&message))
-                    .await;
+                    .await
+                {
+                    run.finished(&done);
+                }
                 return Err(EngineError::Catalog(e));
             }
         }
@@ -58,15 +79,19 @@ pub(crate) async fn execute(
     } else {
         (ScanStatus::Failed, Some(failures.join("; ")))
     };
-    Ok(store
+    let done = store
         .finish_scan_run(scan_id, status, &run.counts, message.as_deref())
-        .await?)
+        .await?;
+    run.finished(&done);
+    Ok(done)
 }
 
 pub(crate) enum Failure {
     /// The source could not be opened or listed; other sources still run.
     Source(String),
     Catalog(torro_catalog::CatalogError),
+    /// The scan was cancelled; stop at once.
+    Cancelled,
 }
 
 impl From<torro_catalog::CatalogError> for Failure {
@@ -80,21 +105,61 @@ struct RunState<'a> {
     store: Arc<dyn CatalogStore>,
     scan_id: i64,
     progress: &'a dyn ScanProgress,
+    control: &'a ScanControl,
     counts: ScanCounts,
     errors: Vec<NewScanError>,
     last_progress: Instant,
 }
 
 impl<'a> RunState<'a> {
-    fn new(store: Arc<dyn CatalogStore>, scan_id: i64, progress: &'a dyn ScanProgress) -> Self {
+    fn new(
+        store: Arc<dyn CatalogStore>,
+        scan_id: i64,
+        progress: &'a dyn ScanProgress,
+        control: &'a ScanControl,
+    ) -> Self {
         RunState {
             store,
             scan_id,
             progress,
+            control,
             counts: ScanCounts::default(),
             errors: Vec::new(),
             last_progress: Instant::now(),
         }
+    }
+
+    fn check_cancelled(&self) -> Result<(), Failure> {
+        if self.control.cancel.is_cancelled() {
+            Err(Failure::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn finished(&self, run: &ScanRun) {
+        self.control.events.send(EngineEvent::ScanFinished {
+            scan_id: run.id,
+            status: run.status,
+            counts: run.counts.clone(),
+            message: run.message.clone(),
+        });
+    }
+
+    /// Writes a batch and announces the files seen for the first time.
+    async fn apply(&mut self, batch: &[Observation]) -> Result<(), torro_catalog::CatalogError> {
+        let results = self.store.apply_observations(self.scan_id, batch).await?;
+        for (o, r) in batch.iter().zip(&results) {
+            if r.outcome == torro_model::UpsertOutcome::Inserted {
+                self.control.events.send(EngineEvent::Discovered {
+                    scan_id: self.scan_id,
+                    discovery_id: r.id,
+                    path: o.path.clone(),
+                    format: o.format.map(|f| f.as_str().to_string()),
+                });
+            }
+        }
+        Ok(())
     }
 
     fn error(&mut self, path: String, kind: ScanErrorKind, message: String) {
@@ -117,6 +182,10 @@ impl<'a> RunState<'a> {
         if force || self.last_progress.elapsed() >= PROGRESS_EVERY {
             self.flush_errors().await?;
             self.store.update_scan_progress(self.scan_id, &self.counts).await?;
+            self.control.events.send(EngineEvent::ScanProgress {
+                scan_id: self.scan_id,
+                counts: self.counts.clone(),
+            });
             self.last_progress = Instant::now();
         }
         Ok(())
@@ -136,6 +205,7 @@ async fn scan_source(run: &mut RunState<'_>, config: &TorroConfig, cfg: &SourceC
     let labels = cfg.labels();
     let mut first_failure = None;
     for target in targets {
+        run.check_cancelled()?;
         let source = match torro_connectors::open(&target.connector) {
             Ok(source) => source,
             Err(e) => {
@@ -194,12 +264,17 @@ async fn scan_prefix(
     let mut tables = Tables::default();
 
     loop {
+        run.check_cancelled()?;
         tokio::select! {
+            // Guarded like the others, so `else` still ends the loop when all work is done.
+            _ = run.control.cancel.cancelled(), if !listing_done || !in_flight.is_empty() => {
+                return Err(Failure::Cancelled);
+            }
             Some((work, inspection)) = in_flight.next(), if !in_flight.is_empty() => {
                 if let Some(observation) = record(run, &location, labels, work, inspection) {
                     batch.push(observation);
                     if batch.len() >= config.scan.batch_size {
-                        run.store.apply_observations(run.scan_id, &batch).await?;
+                        run.apply(&batch).await?;
                         batch.clear();
                         run.report(false).await?;
                     }
@@ -291,7 +366,7 @@ async fn scan_prefix(
         }
     }
     if !batch.is_empty() {
-        run.store.apply_observations(run.scan_id, &batch).await?;
+        run.apply(&batch).await?;
     }
     if !unchanged_ids.is_empty() {
         run.store

@@ -111,13 +111,30 @@ impl ApprovalStatus {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScanStatus {
+    /// Waiting in the job queue for a worker.
+    Queued,
     Running,
     /// Finished; every listed object was handled (some may have per-file errors).
     Succeeded,
     /// Stopped early: the store could not be listed or the catalog could not be written.
     Failed,
+    /// Stopped by a person (`POST /api/scans/{id}/cancel`) before it finished.
+    Cancelled,
 }
-string_enum!(ScanStatus { Running => "running", Succeeded => "succeeded", Failed => "failed" });
+string_enum!(ScanStatus {
+    Queued => "queued",
+    Running => "running",
+    Succeeded => "succeeded",
+    Failed => "failed",
+    Cancelled => "cancelled",
+});
+
+impl ScanStatus {
+    /// Queued or running: the run has not ended yet.
+    pub fn is_active(self) -> bool {
+        matches!(self, ScanStatus::Queued | ScanStatus::Running)
+    }
+}
 
 #[cfg(test)]
 mod tests {

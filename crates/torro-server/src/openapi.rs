@@ -4,7 +4,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{assets, connections, datasets, discovery, health, scans};
+use crate::routes::{assets, connections, datasets, discovery, events, health, scans};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,6 +24,8 @@ use crate::routes::{assets, connections, datasets, discovery, health, scans};
         scans::list,
         scans::show,
         scans::errors,
+        scans::cancel,
+        events::events,
         connections::create,
         connections::list,
         connections::show,

@@ -65,6 +65,44 @@ impl PageParams {
     }
 }
 
+/// Paging and filters of `GET /api/scans`. Empty values count as absent.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScanListParams {
+    /// 0-based page number; default 0.
+    #[param(value_type = Option<u32>, minimum = 0)]
+    pub page: Option<String>,
+    /// Page size, 1..=100; default 50.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    pub size: Option<String>,
+    /// queued, running, succeeded, failed or cancelled.
+    pub status: Option<String>,
+    /// Runs of this connection id only.
+    #[param(value_type = Option<i64>)]
+    pub connection: Option<String>,
+}
+
+impl ScanListParams {
+    pub fn validate(&self) -> Result<torro_catalog::ScanRunFilter, ApiError> {
+        let status = present(self.status.as_deref())
+            .map(|s| s.parse::<torro_model::ScanStatus>())
+            .transpose()
+            .map_err(|_| {
+                ApiError::invalid("status must be one of queued, running, succeeded, failed, cancelled".to_string())
+            })?;
+        let connection_id = present(self.connection.as_deref())
+            .map(|c| c.parse::<i64>())
+            .transpose()
+            .map_err(|_| ApiError::invalid("connection must be a connection id (an integer)".to_string()))?;
+        Ok(torro_catalog::ScanRunFilter {
+            status,
+            connection_id,
+            page: parse_page(self.page.as_deref())?,
+            size: parse_size(self.size.as_deref())?,
+        })
+    }
+}
+
 /// Paging and search of `GET /api/datasets`. Empty values count as absent.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -7,6 +7,8 @@ mod connections;
 mod demo;
 mod output;
 mod progress;
+mod scans;
+mod worker;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,11 +16,16 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
 use torro_catalog::CatalogStore;
+use torro_engine::scheduler::{Scheduler, SystemClock};
 use torro_engine::{Engine, SourceConfig, TorroConfig};
 use torro_model::{ApprovalStatus, DiscoveryQuery, FileFormat, FileStatus, ScanStatus, StorageType};
 
 use crate::output::Format;
+
+/// How often `serve` checks the schedules (the finest cron step is a minute).
+const SCHEDULER_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
 
 #[derive(Parser)]
 #[command(name = "torro", version, about = "Data discovery, catalog, lineage and governance.")]
@@ -36,7 +43,7 @@ struct DatabaseArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the REST API (and scan on demand) on a loopback port.
+    /// Serve the REST API on a loopback port, with the scheduler and a worker.
     Serve(ServeArgs),
     /// Scan folders (or the sources of a config file) into the catalog.
     Scan(ScanArgs),
@@ -48,6 +55,11 @@ enum Command {
     /// Manage connections to storage accounts (secrets stored encrypted).
     #[command(subcommand)]
     Connections(connections::ConnectionsCommand),
+    /// Run queued scans from a shared PostgreSQL/MySQL catalog (scale out on several machines).
+    Worker(worker::WorkerArgs),
+    /// Scan runs: list, show, cancel.
+    #[command(subcommand)]
+    Scans(scans::ScansCommand),
     /// Write sample data lakes to disk.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -69,6 +81,12 @@ struct ServeArgs {
     /// Where --demo writes its lake.
     #[arg(long, default_value_os_t = demo::default_demo_dir())]
     demo_dir: PathBuf,
+    /// Scans the in-process worker runs at once; 0 = none (only separate `torro worker`s scan).
+    #[arg(long, default_value_t = 2)]
+    workers: u16,
+    /// Do not run the scheduler in this process (another `serve` runs it; running it in several is safe too).
+    #[arg(long)]
+    no_scheduler: bool,
 }
 
 #[derive(Args)]
@@ -209,6 +227,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Discoveries(DiscoveriesCommand::List(args)) => list(args).await,
         Command::Discoveries(DiscoveriesCommand::Show(args)) => show(args).await,
         Command::Connections(command) => connections::run(command).await,
+        Command::Worker(args) => worker::run(args).await,
+        Command::Scans(command) => scans::run(command).await,
         Command::Demo(DemoCommand::Lake { dir }) => {
             let n = demo::generate_demo(&dir)?;
             println!("wrote {n} files under {}", dir.display());
@@ -222,7 +242,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn load_config(path: Option<&Path>) -> Result<TorroConfig> {
+pub(crate) fn load_config(path: Option<&Path>) -> Result<TorroConfig> {
     Ok(match path {
         Some(p) => TorroConfig::load(p)?,
         None => TorroConfig::default(),
@@ -262,11 +282,30 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     println!(
         "Torro is serving on http://{addr} (web UI at http://{addr}/, API at http://{addr}/api/discovery, stop with Ctrl-C)"
     );
-    torro_server::serve(listener, torro_server::AppState::new(engine), shutdown_signal()).await?;
+    let background = CancellationToken::new();
+    let worker = (args.workers > 0).then(|| {
+        torro_engine::Worker::new(engine.clone(), torro_engine::WorkerOptions::new(args.workers as usize))
+            .spawn(background.clone())
+    });
+    if !args.no_scheduler {
+        let scheduler = Scheduler::new(engine.clone(), Arc::new(SystemClock))?;
+        tokio::spawn(scheduler.run(SCHEDULER_EVERY, background.clone()));
+    }
+    let stopped = background.clone();
+    torro_server::serve(listener, torro_server::AppState::new(engine), async move {
+        shutdown_signal().await;
+        stopped.cancel();
+    })
+    .await?;
+    background.cancel();
+    if let Some(worker) = worker {
+        eprintln!("stopping: running scans get a few seconds to finish, then are queued again");
+        let _ = worker.await;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

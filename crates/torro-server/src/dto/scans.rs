@@ -61,7 +61,7 @@ pub struct ScanRunBody {
     pub trigger: String,
     /// The sources and roots the run covers.
     pub target: String,
-    /// running, succeeded or failed.
+    /// queued, running, succeeded, failed or cancelled.
     pub status: String,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -128,6 +128,8 @@ impl From<&ScanError> for ScanErrorBody {
 pub struct ScanRunDetail {
     #[serde(flatten)]
     pub run: ScanRunBody,
+    /// The queue job that runs it (absent for scans run by `torro scan`).
+    pub job: Option<JobBody>,
     pub errors: Vec<ScanErrorBody>,
     pub errors_pagination: Pagination,
 }
@@ -147,12 +149,44 @@ pub struct SelfLink {
     pub self_: String,
 }
 
-/// `POST /api/discovery/trigger` (202).
+/// The queue job behind a scan run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobBody {
+    pub id: i64,
+    /// queued, running, succeeded, dead or cancelled.
+    pub status: String,
+    /// Claims so far (a take-over after a worker died counts).
+    pub attempts: i32,
+    pub max_attempts: i32,
+    /// Not run before this time (retries wait with exponential backoff).
+    pub run_at: DateTime<Utc>,
+    /// The worker holding it (`host-pid/slot`) while it runs.
+    pub worker: Option<String>,
+    pub cancel_requested: bool,
+    pub last_error: Option<String>,
+}
+
+impl From<&torro_catalog::Job> for JobBody {
+    fn from(j: &torro_catalog::Job) -> Self {
+        JobBody {
+            id: j.id,
+            status: j.status.as_str().to_string(),
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            run_at: j.run_at,
+            worker: j.lease_owner.clone(),
+            cancel_requested: j.cancel_requested,
+            last_error: j.last_error.clone(),
+        }
+    }
+}
+
+/// `POST /api/discovery/trigger` and `POST /api/connections/{id}/scan` (202).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TriggerResponse {
     pub scan_id: i64,
-    /// Always "running".
-    #[schema(example = "running")]
+    /// "queued": a worker picks it up; follow links.self.
+    #[schema(example = "queued")]
     pub status: String,
     pub started_at: DateTime<Utc>,
     pub links: SelfLink,

@@ -150,16 +150,16 @@ pub async fn test(State(state): State<AppState>, IdPath(id): IdPath) -> Result<J
     Ok(Json(result.into()))
 }
 
-/// Starts a scan of this connection only, in the background.
+/// Queues a scan of this connection only; a worker runs it.
 #[utoipa::path(
     post,
     path = "/api/connections/{id}/scan",
     tag = "connections",
     params(("id" = i64, Path, description = "Connection id")),
     responses(
-        (status = 202, description = "The scan started; follow links.self", body = TriggerResponse),
+        (status = 202, description = "The scan is queued; a worker runs it. Follow links.self", body = TriggerResponse),
         (status = 404, description = "No such connection", body = ErrorBody),
-        (status = 409, description = "A scan is already running, or the connection is disabled", body = ErrorBody),
+        (status = 409, description = "The connection is disabled", body = ErrorBody),
     )
 )]
 pub async fn scan(State(state): State<AppState>, IdPath(id): IdPath) -> Result<impl IntoResponse, ApiError> {

@@ -219,14 +219,14 @@ pub async fn archive(
     apply(&state, id, workflow_change(ApprovalStatus::Archived, body)?).await
 }
 
-/// Starts a scan of every configured source in the background.
+/// Queues a scan of every configured source; a worker runs it.
 #[utoipa::path(
     post,
     path = "/api/discovery/trigger",
     tag = "scans",
     responses(
-        (status = 202, description = "The scan started; follow links.self", body = TriggerResponse),
-        (status = 409, description = "A scan is already running, or no sources are configured", body = ErrorBody),
+        (status = 202, description = "The scan is queued; a worker runs it. Follow links.self", body = TriggerResponse),
+        (status = 409, description = "No sources are configured", body = ErrorBody),
     )
 )]
 pub async fn trigger(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {

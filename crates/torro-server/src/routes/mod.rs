@@ -5,6 +5,7 @@ pub mod assets;
 pub mod connections;
 pub mod datasets;
 pub mod discovery;
+pub mod events;
 pub mod health;
 pub mod scans;
 
@@ -49,6 +50,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/scans", get(scans::list))
         .route("/api/scans/{id}", get(scans::show))
         .route("/api/scans/{id}/errors", get(scans::errors))
+        .route("/api/scans/{id}/cancel", post(scans::cancel))
+        .route("/api/events", get(events::events))
 }
 
 /// Unknown routes answer with the JSON error shape too.

@@ -367,7 +367,7 @@ async fn scan_one_connection_and_list_its_discoveries() {
     let mut finished = Value::Null;
     for _ in 0..200 {
         let (_, run) = app.get(&scan).await;
-        if run["status"] != "running" {
+        if run["status"] != "running" && run["status"] != "queued" {
             finished = run;
             break;
         }

@@ -20,6 +20,7 @@ pub struct TestApp {
     pub store: Arc<dyn CatalogStore>,
     _dir: TempDir,
     shutdown: Option<oneshot::Sender<()>>,
+    worker: tokio_util::sync::CancellationToken,
 }
 
 impl Drop for TestApp {
@@ -27,6 +28,7 @@ impl Drop for TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        self.worker.cancel();
     }
 }
 
@@ -49,6 +51,13 @@ impl TestApp {
     pub async fn spawn_state(state: AppState, store: Arc<dyn CatalogStore>, dir: TempDir) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
+        // An in-process worker runs queued scans, as in `torro serve`.
+        let worker = tokio_util::sync::CancellationToken::new();
+        let options = torro_engine::WorkerOptions {
+            poll: std::time::Duration::from_millis(50),
+            ..torro_engine::WorkerOptions::new(1)
+        };
+        torro_engine::Worker::new(state.engine().clone(), options).spawn(worker.clone());
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
             serve(listener, state, async move {
@@ -63,6 +72,7 @@ impl TestApp {
             store,
             _dir: dir,
             shutdown: Some(tx),
+            worker,
         }
     }
 

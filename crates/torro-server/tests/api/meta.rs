@@ -1,6 +1,7 @@
 //! Health, the OpenAPI document, and what clients see when the database fails.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -110,6 +111,9 @@ fn broken<T>() -> Result<T> {
 impl CatalogStore for BrokenStore {
     fn backend(&self) -> Backend {
         Backend::Sqlite
+    }
+    fn jobs(&self) -> &dyn torro_catalog::JobStore {
+        self
     }
     async fn migrate(&self) -> Result<()> {
         broken()
@@ -259,4 +263,67 @@ async fn serve_stops_when_shutdown_completes() {
         matches!(result, Ok(Ok(Ok(())))),
         "serve did not return Ok after shutdown: {result:?}"
     );
+}
+
+#[async_trait]
+impl torro_catalog::JobStore for BrokenStore {
+    async fn enqueue(&self, _: &torro_catalog::NewJob, _: DateTime<Utc>) -> Result<torro_catalog::Enqueued> {
+        broken()
+    }
+    async fn enqueue_scan(
+        &self,
+        _: &torro_catalog::NewJob,
+        _: &NewScanRun,
+        _: Option<i64>,
+        _: DateTime<Utc>,
+    ) -> Result<torro_catalog::EnqueuedScan> {
+        broken()
+    }
+    async fn claim(&self, _: &str, _: &[&str], _: Duration, _: DateTime<Utc>) -> Result<Option<torro_catalog::Job>> {
+        broken()
+    }
+    async fn heartbeat(&self, _: i64, _: &str, _: Duration, _: DateTime<Utc>) -> Result<torro_catalog::Lease> {
+        broken()
+    }
+    async fn complete(&self, _: i64, _: &str, _: DateTime<Utc>) -> Result<bool> {
+        broken()
+    }
+    async fn fail(
+        &self,
+        _: i64,
+        _: &str,
+        _: &str,
+        _: bool,
+        _: Duration,
+        _: DateTime<Utc>,
+    ) -> Result<Option<torro_catalog::Job>> {
+        broken()
+    }
+    async fn cancel(&self, _: i64, _: DateTime<Utc>) -> Result<torro_catalog::Job> {
+        broken()
+    }
+    async fn finish_cancelled(&self, _: i64, _: &str, _: DateTime<Utc>) -> Result<bool> {
+        broken()
+    }
+    async fn get_job(&self, _: i64) -> Result<Option<torro_catalog::Job>> {
+        broken()
+    }
+    async fn job_for_scan(&self, _: i64) -> Result<Option<torro_catalog::Job>> {
+        broken()
+    }
+    async fn list_jobs(&self, _: Option<torro_catalog::JobStatus>, _: u32) -> Result<Vec<torro_catalog::Job>> {
+        broken()
+    }
+    async fn start_scan_run(&self, _: i64, _: DateTime<Utc>) -> Result<ScanRun> {
+        broken()
+    }
+    async fn requeue_scan_run(&self, _: i64, _: &str) -> Result<()> {
+        broken()
+    }
+    async fn list_scan_runs_filtered(&self, _: &torro_catalog::ScanRunFilter) -> Result<Page<ScanRun>> {
+        broken()
+    }
+    async fn scan_run_connection(&self, _: i64) -> Result<Option<i64>> {
+        broken()
+    }
 }
