@@ -5,6 +5,7 @@
 
 mod connections;
 mod demo;
+mod lineage;
 mod output;
 mod progress;
 
@@ -51,6 +52,9 @@ enum Command {
     /// Write sample data lakes to disk.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Lineage: parse SQL for table and column lineage.
+    #[command(subcommand)]
+    Lineage(lineage::LineageCommand),
 }
 
 #[derive(Args)]
@@ -209,6 +213,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Discoveries(DiscoveriesCommand::List(args)) => list(args).await,
         Command::Discoveries(DiscoveriesCommand::Show(args)) => show(args).await,
         Command::Connections(command) => connections::run(command).await,
+        Command::Lineage(command) => lineage::run(command).await,
         Command::Demo(DemoCommand::Lake { dir }) => {
             let n = demo::generate_demo(&dir)?;
             println!("wrote {n} files under {}", dir.display());
