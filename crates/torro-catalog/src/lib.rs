@@ -8,8 +8,10 @@
 mod connect;
 mod dialect;
 mod error;
+pub mod lineage;
 pub mod search;
 mod sql;
+mod sql_lineage;
 mod store;
 
 pub use connect::{DEFAULT_SQLITE_URL, connect, redact_url};

@@ -22,7 +22,7 @@ use crate::search::{query_terms, search_document};
 use crate::{CatalogError, NewConnectionRow, Result};
 
 pub(crate) struct SqlStore<DB: Database> {
-    pool: Pool<DB>,
+    pub(crate) pool: Pool<DB>,
 }
 
 impl<DB: Database> SqlStore<DB> {
@@ -69,7 +69,7 @@ pub(crate) fn location_key(location: &StorageLocation, path: &str) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> CatalogError {
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> CatalogError {
     CatalogError::Corrupt(format!("{what}: {e}"))
 }
 
@@ -78,7 +78,7 @@ fn parse<T: std::str::FromStr<Err = String>>(what: &str, s: &str) -> Result<T> {
 }
 
 /// Unique violations become AlreadyExists; everything else stays a database error.
-fn map_unique(e: sqlx::Error, what: impl FnOnce() -> String) -> CatalogError {
+pub(crate) fn map_unique(e: sqlx::Error, what: impl FnOnce() -> String) -> CatalogError {
     match e.as_database_error() {
         Some(d) if d.is_unique_violation() => CatalogError::AlreadyExists(what()),
         _ => CatalogError::Database(e),
@@ -86,12 +86,12 @@ fn map_unique(e: sqlx::Error, what: impl FnOnce() -> String) -> CatalogError {
 }
 
 /// Page bounds that can never panic or overflow: size 1..=1000.
-fn limits(page: u32, size: u32) -> (i64, i64) {
+pub(crate) fn limits(page: u32, size: u32) -> (i64, i64) {
     let size = size.clamp(1, 1000) as i64;
     (size, page as i64 * size)
 }
 
-fn placeholders(n: usize) -> String {
+pub(crate) fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
@@ -317,14 +317,14 @@ const CONNECTION_WRITE_COLUMNS: [&str; 12] = [
     "tags",
 ];
 
-fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     crate::dialect::truncate_micros(Utc::now())
 }
 
 macro_rules! impl_catalog_store {
     ($db:ty, $dir:literal) => {
         impl SqlStore<$db> {
-            fn query(sql: &str, args: Vec<Arg>) -> sqlx::query::Query<'static, $db, <$db as Database>::Arguments> {
+            pub(crate) fn query(sql: &str, args: Vec<Arg>) -> sqlx::query::Query<'static, $db, <$db as Database>::Arguments> {
                 let mut q = sqlx::query(AssertSqlSafe(<$db as Dialect>::sql(sql)));
                 for a in args {
                     q = match a {
@@ -339,12 +339,12 @@ macro_rules! impl_catalog_store {
                 q
             }
 
-            fn ts(row: &<$db as Database>::Row, col: &str) -> Result<DateTime<Utc>> {
+            pub(crate) fn ts(row: &<$db as Database>::Row, col: &str) -> Result<DateTime<Utc>> {
                 use sqlx::Row;
                 <$db as Dialect>::from_ts(row.try_get::<<$db as Dialect>::Ts, _>(col)?)
             }
 
-            fn opt_ts(row: &<$db as Database>::Row, col: &str) -> Result<Option<DateTime<Utc>>> {
+            pub(crate) fn opt_ts(row: &<$db as Database>::Row, col: &str) -> Result<Option<DateTime<Utc>>> {
                 use sqlx::Row;
                 row.try_get::<Option<<$db as Dialect>::Ts>, _>(col)?.map(<$db as Dialect>::from_ts).transpose()
             }
@@ -500,7 +500,7 @@ macro_rules! impl_catalog_store {
             }
 
             /// Runs an INSERT and returns the new row's id (RETURNING, or LAST_INSERT_ID()).
-            async fn insert_id(
+            pub(crate) async fn insert_id(
                 conn: &mut <$db as Database>::Connection,
                 sql: &str,
                 args: Vec<Arg>,
@@ -516,7 +516,7 @@ macro_rules! impl_catalog_store {
                 }
             }
 
-            async fn count(&self, sql: &str, args: Vec<Arg>) -> Result<i64> {
+            pub(crate) async fn count(&self, sql: &str, args: Vec<Arg>) -> Result<i64> {
                 use sqlx::Row;
                 let row = Self::query(sql, args).fetch_one(&self.pool).await?;
                 Ok(row.try_get::<i64, _>(0)?)
@@ -844,11 +844,16 @@ macro_rules! impl_catalog_store {
                 <$db as Dialect>::BACKEND
             }
 
+            fn lineage(&self) -> &dyn crate::lineage::LineageStore {
+                self
+            }
+
             async fn migrate(&self) -> Result<()> {
                 let migrator = migrator(&[
                     (1, "init", include_str!(concat!("../migrations/", $dir, "/0001_init.sql"))),
                     (2, "connections", include_str!(concat!("../migrations/", $dir, "/0002_connections.sql"))),
                     (3, "datasets", include_str!(concat!("../migrations/", $dir, "/0003_datasets.sql"))),
+                    (6, "lineage", include_str!(concat!("../migrations/", $dir, "/0006_lineage.sql"))),
                 ]);
                 // PostgreSQL and MySQL: sqlx takes an advisory lock, so concurrent starts queue up.
                 // SQLite has no such lock: two processes may race to record the same version and

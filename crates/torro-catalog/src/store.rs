@@ -45,6 +45,9 @@ pub struct NewConnectionRow {
 pub trait CatalogStore: Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
+    /// Lineage: datasets, processes, runs, edges over time (see [`crate::lineage`]).
+    fn lineage(&self) -> &dyn crate::lineage::LineageStore;
+
     /// Applies pending migrations; safe to call on every start.
     async fn migrate(&self) -> Result<()>;
 

@@ -5,6 +5,7 @@ pub mod connection;
 pub mod data_type;
 pub mod dataset;
 pub mod format;
+pub mod lineage;
 pub mod location;
 pub mod schema;
 pub mod status;
