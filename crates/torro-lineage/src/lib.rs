@@ -15,6 +15,7 @@
 mod dialect;
 mod model;
 mod names;
+mod query;
 mod scan;
 mod script;
 mod statement;
