@@ -7,6 +7,7 @@ mod engine;
 mod error;
 mod inspect;
 mod known;
+pub mod lineage;
 mod scan;
 pub mod secrets;
 mod tables;

@@ -12,9 +12,11 @@
 //! assert_eq!(l.targets, ["mart.daily"]);
 //! ```
 
+pub mod dbt;
 mod dialect;
 mod model;
 mod names;
+pub mod openlineage;
 mod query;
 mod scan;
 mod script;

@@ -124,8 +124,8 @@ impl Transformation {
         match s.trim().to_ascii_lowercase().replace(['-', ' '], "_").as_str() {
             "pass_through" | "passthrough" | "identity" | "direct" | "copy" => Transformation::PassThrough,
             "aggregation" | "aggregate" => Transformation::Aggregation,
-            "expression" | "transformation" | "transform" | "masking" => Transformation::Expression,
-            "filter_only" | "filter" | "indirect" | "join" | "group_by" | "sort" | "window" | "conditional" => {
+            "expression" | "transformation" | "transform" | "masking" | "cast" | "window" => Transformation::Expression,
+            "filter_only" | "filter" | "indirect" | "join" | "group_by" | "sort" | "conditional" => {
                 Transformation::FilterOnly
             }
             _ => Transformation::Unknown,
