@@ -240,9 +240,20 @@ mod tests {
         assert_eq!(relations, ["model.shop.orders"], "ephemeral models are no relations");
         let orders = m.get("model.shop.orders").unwrap();
         assert_eq!(orders.qualified_name(), "shop.mart.orders_v2");
-        assert_eq!(orders.compiled_code.as_deref(), Some("select id from \"shop\".\"raw\".\"orders\""));
-        assert_eq!(m.get("source.shop.raw.orders").unwrap().qualified_name(), "shop.raw.orders_raw");
+        assert_eq!(
+            orders.compiled_code.as_deref(),
+            Some("select id from \"shop\".\"raw\".\"orders\"")
+        );
+        assert_eq!(
+            m.get("source.shop.raw.orders").unwrap().qualified_name(),
+            "shop.raw.orders_raw"
+        );
         assert_eq!(m.tests().count(), 1);
-        assert!(Manifest::from_json(r#"{"nodes": []}"#).unwrap_err().to_string().contains("manifest.json"));
+        assert!(
+            Manifest::from_json(r#"{"nodes": []}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("manifest.json")
+        );
     }
 }

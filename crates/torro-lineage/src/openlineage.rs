@@ -98,7 +98,12 @@ impl RunEvent {
 
     /// The `documentation` job facet's description, when sent.
     pub fn job_description(&self) -> Option<&str> {
-        self.job.as_ref()?.facets.get("documentation")?.get("description")?.as_str()
+        self.job
+            .as_ref()?
+            .facets
+            .get("documentation")?
+            .get("description")?
+            .as_str()
     }
 
     /// The `jobType` facet's integration and type ("AIRFLOW"/"TASK", "SPARK"/"JOB", "DBT"/"MODEL").
@@ -212,7 +217,10 @@ mod tests {
     fn run_event_reads_job_run_datasets_and_facets() {
         let e: RunEvent = serde_json::from_str(EVENT).unwrap();
         assert_eq!(e.state(), "COMPLETE");
-        assert_eq!(e.sql(), Some("INSERT INTO mart.orders SELECT id, amount FROM raw.orders"));
+        assert_eq!(
+            e.sql(),
+            Some("INSERT INTO mart.orders SELECT id, amount FROM raw.orders")
+        );
         assert_eq!(e.job_description(), Some("loads orders"));
         assert_eq!(e.job_type(), (Some("AIRFLOW"), Some("TASK")));
         assert_eq!(e.inputs[0].schema_fields(), ["id", "amount"]);
@@ -238,6 +246,9 @@ mod tests {
         let e: RunEvent = serde_json::from_str(r#"{"eventType": "weird", "eventTime": "x"}"#).unwrap();
         assert_eq!(e.state(), "OTHER");
         assert!(e.run.is_none() && e.job.is_none() && e.sql().is_none());
-        assert!(serde_json::from_str::<RunEvent>(r#"{"eventType": "START"}"#).is_err(), "eventTime is required");
+        assert!(
+            serde_json::from_str::<RunEvent>(r#"{"eventType": "START"}"#).is_err(),
+            "eventTime is required"
+        );
     }
 }

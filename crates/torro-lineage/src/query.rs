@@ -11,7 +11,7 @@ use std::ops::ControlFlow;
 use sqlparser::ast::{
     Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, ObjectName, Query, Select, SelectItem,
     SelectItemQualifiedWildcardKind, SetExpr, TableAlias, TableFactor, TableWithJoins, Visit, Visitor,
-    WildcardAdditionalOptions,
+    WildcardAdditionalOptions, With,
 };
 
 use crate::model::Transformation;
@@ -71,7 +71,8 @@ struct Cte {
 
 /// Resolution of one column reference.
 enum Found {
-    Lineage(Lineage),
+    /// Found; `exact` when a known column list holds it (not a guess into a table of unknown columns).
+    Lineage(Lineage, bool),
     Ambiguous(Vec<String>),
     Missing,
 }
@@ -101,8 +102,21 @@ impl<'c, 'a> Analyzer<'c, 'a> {
     }
 
     pub fn query(&mut self, q: &Query, outer: Option<&Scope>) -> Vec<OutCol> {
+        let mark = self.push_ctes(q.with.as_ref(), outer);
+        let columns = self.set_expr(&q.body, outer);
+        if let Some(order_by) = &q.order_by {
+            // ORDER BY may hold subqueries reading other tables.
+            let mut walk = ExprWalk::new(self, None);
+            let _ = order_by.visit(&mut walk);
+        }
+        self.pop_ctes(mark);
+        columns
+    }
+
+    /// Defines a WITH clause's CTEs for what follows; returns the mark for [`Self::pop_ctes`].
+    pub fn push_ctes(&mut self, with: Option<&With>, outer: Option<&Scope>) -> usize {
         let mark = self.ctes.len();
-        if let Some(with) = &q.with {
+        if let Some(with) = with {
             for cte in &with.cte_tables {
                 let name = self.ctx.naming.ident(&cte.alias.name);
                 let alias_columns: Vec<String> = cte
@@ -137,14 +151,11 @@ impl<'c, 'a> Analyzer<'c, 'a> {
                 });
             }
         }
-        let columns = self.set_expr(&q.body, outer);
-        if let Some(order_by) = &q.order_by {
-            // ORDER BY may hold subqueries reading other tables.
-            let mut walk = ExprWalk::new(self, None);
-            let _ = order_by.visit(&mut walk);
-        }
+        mark
+    }
+
+    pub fn pop_ctes(&mut self, mark: usize) {
         self.ctes.truncate(mark);
-        columns
     }
 
     fn set_expr(&mut self, body: &SetExpr, outer: Option<&Scope>) -> Vec<OutCol> {
@@ -611,19 +622,24 @@ impl<'c, 'a> Analyzer<'c, 'a> {
         let mut current = Some(scope);
         let mut ambiguous = None;
         while let Some(s) = current {
+            // Snowflake, Redshift, Databricks, BigQuery let later items use earlier aliases;
+            // a known column of that name still wins.
+            let alias = (std::ptr::eq(s, scope) && parts.len() == 1)
+                .then(|| prior.iter().rev().find(|c| c.name == parts[0]))
+                .flatten();
             match lookup(s, parts, self.ctx) {
-                Found::Lineage(l) => return Some(l),
+                Found::Lineage(l, true) => return Some(l),
+                Found::Lineage(l, false) => return Some(alias.map(|c| c.lineage.clone()).unwrap_or(l)),
                 Found::Ambiguous(tables) => {
+                    if let Some(col) = alias {
+                        return Some(col.lineage.clone());
+                    }
                     ambiguous = Some(tables);
                     break;
                 }
                 Found::Missing => {}
             }
-            // Snowflake, Redshift, Databricks, BigQuery let later items use earlier aliases.
-            if std::ptr::eq(s, scope)
-                && parts.len() == 1
-                && let Some(col) = prior.iter().rev().find(|c| c.name == parts[0])
-            {
+            if let Some(col) = alias {
                 return Some(col.lineage.clone());
             }
             current = s.parent;
@@ -653,14 +669,16 @@ fn lookup(scope: &Scope, parts: &[String], ctx: &Context) -> Found {
     };
     if !qualifier.is_empty() {
         if let Some(bound) = find_bound(scope, qualifier, ctx) {
-            return column_of(bound, column).map(Found::Lineage).unwrap_or(Found::Missing);
+            return column_of(bound, column)
+                .map(|l| Found::Lineage(l, true))
+                .unwrap_or(Found::Missing);
         }
         // `alias.struct_column.field`: the column is the part after the alias.
         if parts.len() >= 3
             && let Some(bound) = find_bound(scope, &parts[..1], ctx)
         {
             return column_of(bound, &parts[1])
-                .map(Found::Lineage)
+                .map(|l| Found::Lineage(l, true))
                 .unwrap_or(Found::Missing);
         }
         return Found::Missing;
@@ -684,10 +702,13 @@ fn lookup(scope: &Scope, parts: &[String], ctx: &Context) -> Found {
             _ => {}
         }
     }
-    let candidates = if exact.is_empty() { maybe } else { exact };
+    let is_exact = !exact.is_empty();
+    let candidates = if is_exact { exact } else { maybe };
     match candidates.as_slice() {
         [] => Found::Missing,
-        [one] => column_of(one, column).map(Found::Lineage).unwrap_or(Found::Missing),
+        [one] => column_of(one, column)
+            .map(|l| Found::Lineage(l, is_exact))
+            .unwrap_or(Found::Missing),
         many => Found::Ambiguous(
             many.iter()
                 .map(|b| b.full.clone().unwrap_or_else(|| b.alias.clone()))

@@ -72,7 +72,15 @@ fn dedup(mut columns: Vec<ColumnLineage>) -> Vec<ColumnLineage> {
 fn combine(out: &mut ScriptLineage) {
     let written: BTreeSet<&String> = out.statements.iter().flat_map(|s| &s.targets).collect();
     let read: BTreeSet<&String> = out.statements.iter().flat_map(|s| &s.sources).collect();
-    let intermediates: BTreeSet<String> = written.intersection(&read).map(|s| s.to_string()).collect();
+    // A table is intermediate when it feeds another write; a read that only fills variables
+    // or a result set (`SELECT count(*) INTO n FROM t`) does not make it one.
+    let feeding: BTreeSet<&String> = out
+        .statements
+        .iter()
+        .filter(|s| !s.targets.is_empty())
+        .flat_map(|s| &s.sources)
+        .collect();
+    let intermediates: BTreeSet<String> = written.intersection(&feeding).map(|s| s.to_string()).collect();
     out.sources = read
         .iter()
         .filter(|t| !written.contains(*t))
@@ -80,7 +88,7 @@ fn combine(out: &mut ScriptLineage) {
         .collect();
     out.targets = written
         .iter()
-        .filter(|t| !read.contains(*t))
+        .filter(|t| !intermediates.contains(t.as_str()))
         .map(|s| s.to_string())
         .collect();
 

@@ -40,9 +40,31 @@ pub(crate) fn analyze_statement(statement: &Statement, ctx: &Context) -> Stateme
         kind: "other",
         ..Default::default()
     };
+    analyze_into(statement, ctx, &mut an, &mut r);
+    r.sources.extend(std::mem::take(&mut an.sources));
+    r.warnings.append(&mut an.warnings);
+    r
+}
+
+fn analyze_into(statement: &Statement, ctx: &Context, an: &mut Analyzer, r: &mut StatementResult) {
     match statement {
-        Statement::Query(q) => query_statement(q, ctx, &mut an, &mut r),
-        Statement::Insert(insert) => insert_statement(insert, ctx, &mut an, &mut r),
+        // `WITH ... INSERT/UPDATE/DELETE/MERGE`: the CTEs are visible to the statement.
+        Statement::Query(q)
+            if matches!(
+                q.body.as_ref(),
+                SetExpr::Insert(_) | SetExpr::Update(_) | SetExpr::Delete(_) | SetExpr::Merge(_)
+            ) =>
+        {
+            let mark = an.push_ctes(q.with.as_ref(), None);
+            if let SetExpr::Insert(inner) | SetExpr::Update(inner) | SetExpr::Delete(inner) | SetExpr::Merge(inner) =
+                q.body.as_ref()
+            {
+                analyze_into(inner, ctx, an, r);
+            }
+            an.pop_ctes(mark);
+        }
+        Statement::Query(q) => query_statement(q, ctx, an, r),
+        Statement::Insert(insert) => insert_statement(insert, ctx, an, r),
         Statement::CreateTable(create) => {
             let target = ctx.naming.table(&create.name);
             let declared: Vec<String> = create.columns.iter().map(|c| ctx.naming.ident(&c.name)).collect();
@@ -54,7 +76,7 @@ pub(crate) fn analyze_statement(statement: &Statement, ctx: &Context) -> Stateme
                 } else {
                     declared
                 };
-                write_columns(&target, &names, &columns, &mut r);
+                write_columns(&target, &names, &columns, r);
                 r.created = Some((target.clone(), names));
                 r.targets.insert(target);
             } else if let Some(clone) = &create.clone {
@@ -63,7 +85,7 @@ pub(crate) fn analyze_statement(statement: &Statement, ctx: &Context) -> Stateme
                 if let Some(cols) = ctx.schemas.columns(&source) {
                     r.created = Some((target.clone(), cols.to_vec()));
                 }
-                table_copy(&source, &target, ctx, &mut r);
+                table_copy(&source, &target, ctx, r);
                 r.sources.insert(source);
                 r.targets.insert(target);
             } else {
@@ -86,13 +108,13 @@ pub(crate) fn analyze_statement(statement: &Statement, ctx: &Context) -> Stateme
             } else {
                 view.columns.iter().map(|c| ctx.naming.ident(&c.name)).collect()
             };
-            write_columns(&target, &names, &columns, &mut r);
+            write_columns(&target, &names, &columns, r);
             r.created = Some((target.clone(), names));
             r.targets.insert(target);
         }
-        Statement::Update(update) => update_statement(update, ctx, &mut an, &mut r),
-        Statement::Delete(delete) => delete_statement(delete, ctx, &mut an, &mut r),
-        Statement::Merge(merge) => merge_statement(merge, ctx, &mut an, &mut r),
+        Statement::Update(update) => update_statement(update, ctx, an, r),
+        Statement::Delete(delete) => delete_statement(delete, ctx, an, r),
+        Statement::Merge(merge) => merge_statement(merge, ctx, an, r),
         Statement::Copy { source, to, .. } => {
             r.kind = "copy";
             match source {
@@ -134,17 +156,29 @@ pub(crate) fn analyze_statement(statement: &Statement, ctx: &Context) -> Stateme
                 }
             }
         }
-        Statement::Unload { query, .. } => {
+        Statement::Unload { query, query_text, .. } => {
             r.kind = "unload";
             if let Some(q) = query {
                 an.query(q, None);
             }
+            // Redshift gives the query as a string literal.
+            if let Some(text) = query_text {
+                let dialect = ctx.dialect.parser_dialect();
+                match sqlparser::parser::Parser::parse_sql(dialect.as_ref(), text) {
+                    Ok(statements) => {
+                        for s in &statements {
+                            analyze_into(s, ctx, an, r);
+                        }
+                        r.kind = "unload";
+                    }
+                    Err(e) => r
+                        .warnings
+                        .push(("parse_error", format!("cannot parse the UNLOAD query: {e}"))),
+                }
+            }
         }
         _ => {}
     }
-    r.sources.extend(std::mem::take(&mut an.sources));
-    r.warnings.append(&mut an.warnings);
-    r
 }
 
 fn query_statement(q: &Query, ctx: &Context, an: &mut Analyzer, r: &mut StatementResult) {

@@ -154,4 +154,7 @@ macro_rules! dialect_cases {
     };
 }
 
-dialect_cases!(generic);
+dialect_cases!(
+    generic, ansi, postgres, mysql, mssql, oracle, snowflake, bigquery, hive, spark, databricks, redshift, sqlite,
+    duckdb,
+);
