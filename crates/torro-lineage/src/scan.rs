@@ -79,11 +79,22 @@ fn scan_text(text: &str, line_offset: usize, in_body: bool, depth: usize, dialec
     let tokens = match Tokenizer::new(dialect, text).tokenize_with_location() {
         Ok(t) => t,
         Err(e) => {
+            let line = (e.location.line as usize).max(1);
             out.unparsed.push(Unparsed {
-                line: line_offset + (e.location.line as usize).max(1),
+                line: line_offset + line,
                 code: "tokenize_error",
-                message: format!("cannot read the SQL text: {}", e.message),
+                message: format!(
+                    "cannot read the SQL text from line {} on: {}",
+                    line_offset + line,
+                    e.message
+                ),
             });
+            // Keep what comes before the line that cannot be read (an unterminated string
+            // or comment swallows everything after it).
+            let prefix_end = LineIndex::new(text).starts.get(line - 1).copied().unwrap_or(0);
+            if prefix_end > 0 && prefix_end < text.len() {
+                scan_text(&text[..prefix_end], line_offset, in_body, depth, dialect, out);
+            }
             return;
         }
     };
