@@ -27,7 +27,11 @@ pub fn lineage_urn(namespace: &str, name: &str) -> String {
 /// keeps it all as the name under namespace "".
 pub fn split_urn(urn: &str) -> (String, String) {
     let Some(scheme_end) = urn.find("://") else {
-        return (String::new(), urn.to_string());
+        // OpenLineage namespaces need not be URIs ("airflow-prod", "default").
+        return match urn.split_once('/') {
+            Some((ns, name)) if !ns.is_empty() => (ns.to_string(), name.to_string()),
+            _ => (String::new(), urn.to_string()),
+        };
     };
     let rest = &urn[scheme_end + 3..];
     match rest.find('/') {
@@ -543,6 +547,8 @@ mod tests {
             ("postgres://db:5432", "shop.public.orders"),
             ("file://host", "/data/lake/raw/x.csv"),
             ("abfss://c@acct.dfs.core.windows.net", "x/y.parquet"),
+            ("airflow-prod", "etl.load_orders"),
+            ("default", "a/b"),
         ] {
             let urn = lineage_urn(ns, name);
             assert_eq!(split_urn(&urn), (ns.to_string(), name.to_string()), "{urn}");

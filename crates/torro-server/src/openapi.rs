@@ -4,7 +4,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{connections, datasets, discovery, health, scans};
+use crate::routes::{connections, datasets, discovery, health, lineage, openlineage, scans};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,6 +36,21 @@ use crate::routes::{connections, datasets, discovery, health, scans};
         datasets::list,
         datasets::show,
         datasets::files,
+        lineage::process,
+        lineage::manual,
+        lineage::close_manual,
+        lineage::graph,
+        lineage::impact,
+        lineage::sql,
+        lineage::folders,
+        lineage::audit,
+        openlineage::intake,
+        openlineage::graph,
+        openlineage::namespaces,
+        openlineage::datasets,
+        openlineage::dataset,
+        openlineage::jobs,
+        openlineage::job,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(
@@ -45,6 +60,8 @@ use crate::routes::{connections, datasets, discovery, health, scans};
         (name = "connections", description = "Managed connections: storage accounts, their secrets (never returned), tests and scans"),
         (name = "datasets", description = "Logical datasets: partition folders and numbered part files rolled up"),
         (name = "health", description = "Liveness and database check"),
+        (name = "lineage", description = "Lineage: processes, manual edges, SQL, graph over time, impact, exports"),
+        (name = "openlineage", description = "OpenLineage intake and the Marquez read API subset"),
     )
 )]
 pub struct ApiDoc;

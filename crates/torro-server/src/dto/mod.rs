@@ -4,6 +4,7 @@
 pub mod connections;
 pub mod datasets;
 pub mod discovery;
+pub mod lineage;
 pub mod scans;
 
 use serde::Serialize;

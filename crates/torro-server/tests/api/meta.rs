@@ -111,6 +111,9 @@ impl CatalogStore for BrokenStore {
     fn backend(&self) -> Backend {
         Backend::Sqlite
     }
+    fn lineage(&self) -> &dyn torro_catalog::lineage::LineageStore {
+        unreachable!("the broken-database tests never read lineage")
+    }
     async fn migrate(&self) -> Result<()> {
         broken()
     }
