@@ -14,6 +14,10 @@ use crate::output::{Format, print_json};
 pub enum LineageCommand {
     /// Table and column lineage of a SQL file (scripts, views, procedure bodies).
     Parse(ParseArgs),
+    /// The catalog's lineage graph around a dataset (also as DOT, Mermaid or OpenLineage).
+    Graph(crate::lineage_graph::GraphArgs),
+    /// Import a dbt project's lineage from its target folder (manifest.json, catalog.json).
+    ImportDbt(crate::lineage_graph::ImportDbtArgs),
 }
 
 #[derive(Args)]
@@ -47,6 +51,8 @@ fn parse_dialect(s: &str) -> Result<SqlDialect, String> {
 pub async fn run(command: LineageCommand) -> Result<ExitCode> {
     match command {
         LineageCommand::Parse(args) => parse(args),
+        LineageCommand::Graph(args) => crate::lineage_graph::graph(args).await,
+        LineageCommand::ImportDbt(args) => crate::lineage_graph::import_dbt(args).await,
     }
 }
 

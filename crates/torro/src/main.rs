@@ -6,6 +6,7 @@
 mod connections;
 mod demo;
 mod lineage;
+mod lineage_graph;
 mod output;
 mod progress;
 
