@@ -92,60 +92,96 @@ fn combine(out: &mut ScriptLineage) {
         .map(|s| s.to_string())
         .collect();
 
-    // Edges into each intermediate column, to replace a read of it by what fed it.
-    let mut feeds: BTreeMap<&str, Vec<&ColumnLineage>> = BTreeMap::new();
-    for edge in out.statements.iter().flat_map(|s| &s.column_lineage) {
-        if intermediates.contains(table_of(&edge.target)) {
-            feeds.entry(edge.target.as_str()).or_default().push(edge);
-        }
-    }
+    // In script order: what currently fills each intermediate column (already resolved to
+    // real sources), so a read of it is replaced by what fed it before that read. Creating a
+    // table again (a temp table per run of a loop or block) starts it afresh.
+    let mut current: BTreeMap<String, Vec<ColumnLineage>> = BTreeMap::new();
     let mut columns = Vec::new();
-    for edge in out.statements.iter().flat_map(|s| &s.column_lineage) {
-        if intermediates.contains(table_of(&edge.target)) {
-            continue;
+    for statement in &out.statements {
+        let mut updates = Vec::new();
+        for edge in &statement.column_lineage {
+            for e in resolve(edge, &current, &intermediates) {
+                if intermediates.contains(table_of(&e.target)) {
+                    updates.push(e);
+                } else {
+                    columns.push(e);
+                }
+            }
         }
-        let mut seen = BTreeSet::new();
-        resolve(edge, &feeds, &intermediates, &mut seen, &mut columns);
+        if statement.kind.starts_with("create") || statement.kind == "select_into" {
+            for t in statement.targets.iter().filter(|t| intermediates.contains(*t)) {
+                let prefix = format!("{t}.");
+                let stale: Vec<String> = current
+                    .range(prefix.clone()..)
+                    .take_while(|(k, _)| k.starts_with(&prefix))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for k in stale {
+                    current.remove(&k);
+                }
+            }
+        }
+        for u in updates {
+            current.entry(u.target.clone()).or_default().push(u);
+        }
     }
     out.column_lineage = dedup(columns);
     out.intermediates = intermediates.into_iter().collect();
 }
 
-/// Follows `edge` back through intermediate tables to real sources.
-fn resolve<'a>(
-    edge: &'a ColumnLineage,
-    feeds: &BTreeMap<&str, Vec<&'a ColumnLineage>>,
+/// Replaces a read of an intermediate column by the edges that filled it.
+fn resolve(
+    edge: &ColumnLineage,
+    current: &BTreeMap<String, Vec<ColumnLineage>>,
     intermediates: &BTreeSet<String>,
-    seen: &mut BTreeSet<&'a str>,
-    out: &mut Vec<ColumnLineage>,
-) {
-    if !intermediates.contains(table_of(&edge.source)) {
-        out.push(edge.clone());
-        return;
+) -> Vec<ColumnLineage> {
+    let table = table_of(&edge.source);
+    if !intermediates.contains(table) {
+        return vec![edge.clone()];
     }
-    let upstream = feeds.get(edge.source.as_str()).or_else(|| {
-        // `SELECT * FROM tmp` where tmp was filled column by column, or the reverse.
-        feeds.get(format!("{}.*", table_of(&edge.source)).as_str())
-    });
-    match upstream {
-        Some(ups) if seen.insert(edge.source.as_str()) => {
+    let column = &edge.source[table.len() + 1..];
+    let compose = |up: &ColumnLineage, target: String, source: String| ColumnLineage {
+        source,
+        target,
+        transformation: edge.transformation.then(up.transformation),
+        expression: edge.expression.clone().or_else(|| up.expression.clone()),
+    };
+    let mut out = Vec::new();
+    if column == "*" {
+        // `SELECT * FROM tmp` with tmp's columns unknown: each filled column of tmp.
+        let prefix = format!("{table}.");
+        let target_table = table_of(&edge.target);
+        for (filled, ups) in current
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+        {
+            let name = &filled[prefix.len()..];
             for up in ups {
-                let mut combined = Vec::new();
-                resolve(up, feeds, intermediates, seen, &mut combined);
-                for c in combined {
-                    out.push(ColumnLineage {
-                        source: c.source,
-                        target: edge.target.clone(),
-                        transformation: edge.transformation.then(c.transformation),
-                        expression: edge.expression.clone().or(c.expression),
-                    });
-                }
+                let target = if edge.target.ends_with(".*") {
+                    format!("{target_table}.{name}")
+                } else {
+                    edge.target.clone()
+                };
+                out.push(compose(up, target, up.source.clone()));
             }
-            seen.remove(edge.source.as_str());
         }
-        // Nothing fed it (filled by VALUES, or a cycle): keep the edge as it is.
-        _ => out.push(edge.clone()),
+    } else if let Some(ups) = current.get(&edge.source) {
+        out.extend(ups.iter().map(|up| compose(up, edge.target.clone(), up.source.clone())));
+    } else if let Some(ups) = current.get(&format!("{table}.*")) {
+        // tmp was filled by `SELECT * FROM s` with s's columns unknown: tmp.c is s.c.
+        for up in ups {
+            let source = match up.source.strip_suffix(".*") {
+                Some(source_table) => format!("{source_table}.{column}"),
+                None => up.source.clone(),
+            };
+            out.push(compose(up, edge.target.clone(), source));
+        }
     }
+    if out.is_empty() {
+        // Nothing filled it that we know of (VALUES, or read before written): keep the edge.
+        out.push(edge.clone());
+    }
+    out
 }
 
 /// `schema.table` of `schema.table.column`.
