@@ -207,6 +207,10 @@ impl Lineage {
             })
             .filter(|e| e.source != asset_urn)
             .collect();
+        if edges.is_empty() && !lineage.warnings.is_empty() {
+            // SQL we cannot read must not close the lineage we had.
+            return Ok((lineage, WriteSummary::default()));
+        }
         let write = ProcessWrite {
             process: ProcessInput {
                 urn: asset_urn.to_string(),
