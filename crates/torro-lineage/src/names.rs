@@ -11,19 +11,45 @@ use sqlparser::ast::{Ident, ObjectName, ObjectNamePart};
 
 use crate::{AnalyzeOptions, SqlDialect};
 
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Naming<'a> {
+#[derive(Clone, Debug)]
+pub(crate) struct Naming {
     dialect: SqlDialect,
-    default_database: Option<&'a str>,
-    default_schema: Option<&'a str>,
+    default_database: Option<String>,
+    default_schema: Option<String>,
 }
 
-impl<'a> Naming<'a> {
-    pub fn new(opts: &'a AnalyzeOptions) -> Self {
+impl Naming {
+    pub fn new(opts: &AnalyzeOptions) -> Self {
+        let given = |s: &Option<String>| s.as_deref().filter(|s| !s.is_empty()).map(|s| normalize_free(s));
         Self {
             dialect: opts.dialect,
-            default_database: opts.default_database.as_deref().filter(|s| !s.is_empty()),
-            default_schema: opts.default_schema.as_deref().filter(|s| !s.is_empty()),
+            default_database: given(&opts.default_database),
+            default_schema: given(&opts.default_schema),
+        }
+    }
+
+    /// `USE x` / `USE DATABASE x` / `USE SCHEMA db.x`: later statements default to it.
+    pub fn use_object(&mut self, kind: UseKind, parts: Vec<String>) {
+        let kind = match kind {
+            // A bare `USE x` names a database in T-SQL and Snowflake, a schema (which is
+            // the same thing) in MySQL, Hive, Spark and Databricks.
+            UseKind::Bare if matches!(self.dialect, SqlDialect::MsSql | SqlDialect::Snowflake) => UseKind::Database,
+            UseKind::Bare => UseKind::Schema,
+            other => other,
+        };
+        match (kind, parts.as_slice()) {
+            (UseKind::Database, [db]) => {
+                self.default_database = Some(db.clone());
+                if self.dialect == SqlDialect::Snowflake {
+                    self.default_schema = Some("public".into());
+                }
+            }
+            (UseKind::Schema, [schema]) => self.default_schema = Some(schema.clone()),
+            (_, [db, schema]) => {
+                self.default_database = Some(db.clone());
+                self.default_schema = Some(schema.clone());
+            }
+            _ => {}
         }
     }
 
@@ -77,23 +103,30 @@ impl<'a> Naming<'a> {
             return parts.remove(0);
         }
         if parts.len() == 1
-            && let Some(schema) = self.default_schema
+            && let Some(schema) = &self.default_schema
         {
-            parts.insert(0, self.normalize_free(schema));
+            parts.insert(0, schema.clone());
         }
         if parts.len() == 2
-            && let Some(db) = self.default_database
+            && let Some(db) = &self.default_database
         {
-            parts.insert(0, self.normalize_free(db));
+            parts.insert(0, db.clone());
         }
         parts.join(".")
     }
+}
 
-    /// A name given outside SQL (options): lower-cased unless written in double quotes.
-    fn normalize_free(&self, s: &str) -> String {
-        match s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
-            Some(inner) => inner.to_string(),
-            None => s.to_lowercase(),
-        }
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum UseKind {
+    Database,
+    Schema,
+    Bare,
+}
+
+/// A name given outside SQL (options): lower-cased unless written in double quotes.
+fn normalize_free(s: &str) -> String {
+    match s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+        Some(inner) => inner.to_string(),
+        None => s.to_lowercase(),
     }
 }

@@ -144,7 +144,7 @@ fn scan_text(text: &str, line_offset: usize, in_body: bool, depth: usize, dialec
                     boundary = true;
                     continue;
                 }
-                Err(e) if boundary && !is_wrapper(&tokens, &sig, k) => {
+                Err(e) if boundary && !is_wrapper(&tokens, &sig, k) && !quiet_start(&tokens, &sig, k) => {
                     out.unparsed.push(Unparsed {
                         line: line_offset + tokens[i].span.start.line as usize,
                         code: "parse_error",
@@ -221,10 +221,18 @@ fn starts_statement(tokens: &[TokenWithSpan], sig: &[usize], k: usize, boundary:
             | Keyword::REPLACE,
         ) => true,
         Some(Keyword::CREATE) => !is_wrapper(tokens, sig, k),
+        Some(Keyword::CACHE | Keyword::LOAD | Keyword::RENAME | Keyword::USE) => boundary,
+        Some(Keyword::ALTER) => boundary && !is_wrapper(tokens, sig, k),
         Some(Keyword::FROM) => boundary,
         None => boundary && matches!(tokens[sig[k]].token, Token::LParen),
         _ => false,
     }
+}
+
+/// Statements that carry lineage only in some forms (`ALTER TABLE ... RENAME`, `USE`):
+/// when they do not parse, nothing is lost, so no warning.
+fn quiet_start(tokens: &[TokenWithSpan], sig: &[usize], k: usize) -> bool {
+    matches!(keyword_at(tokens, sig, k), Some(Keyword::ALTER | Keyword::USE))
 }
 
 /// `CREATE [OR REPLACE] [DEFINER=...] PROCEDURE|FUNCTION|PACKAGE|TRIGGER|...`: a procedural

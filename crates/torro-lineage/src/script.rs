@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{ColumnLineage, ScriptLineage, StatementLineage, Warning};
-use crate::names::Naming;
+use sqlparser::ast::{Statement, Use};
+
+use crate::names::{Naming, UseKind};
 use crate::scan::scan;
 use crate::statement::{Context, analyze_statement};
 use crate::{AnalyzeOptions, SqlDialect, TableSchemas};
@@ -12,14 +14,17 @@ use crate::{AnalyzeOptions, SqlDialect, TableSchemas};
 pub(crate) fn analyze_script(sql: &str, opts: &AnalyzeOptions) -> ScriptLineage {
     let dialect = opts.dialect.parser_dialect();
     let scanned = scan(sql, dialect.as_ref(), opts.dialect == SqlDialect::MsSql);
-    let naming = Naming::new(opts);
+    let mut naming = Naming::new(opts);
     // Columns of tables created earlier in the script, for `SELECT *` and INSERT without a column list.
     let mut schemas: TableSchemas = opts.schemas.clone();
     let mut out = ScriptLineage::default();
     for found in scanned.found {
         let index = out.statements.len();
+        if let Statement::Use(u) = &found.statement {
+            use_statement(u, &mut naming);
+        }
         let ctx = Context {
-            naming,
+            naming: &naming,
             dialect: opts.dialect,
             schemas: &schemas,
             in_procedure: found.in_procedure,
@@ -60,6 +65,17 @@ pub(crate) fn analyze_script(sql: &str, opts: &AnalyzeOptions) -> ScriptLineage 
     out.warnings.sort_by_key(|w| w.line);
     combine(&mut out);
     out
+}
+
+fn use_statement(u: &Use, naming: &mut Naming) {
+    let (kind, name) = match u {
+        Use::Catalog(n) | Use::Database(n) => (UseKind::Database, n),
+        Use::Schema(n) => (UseKind::Schema, n),
+        Use::Object(n) => (UseKind::Bare, n),
+        _ => return,
+    };
+    let parts = naming.parts(name);
+    naming.use_object(kind, parts);
 }
 
 fn dedup(mut columns: Vec<ColumnLineage>) -> Vec<ColumnLineage> {

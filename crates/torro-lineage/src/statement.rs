@@ -4,9 +4,9 @@
 use std::collections::BTreeSet;
 
 use sqlparser::ast::{
-    Assignment, AssignmentTarget, CopyIntoSnowflakeKind, CopySource, Delete, Expr, FromTable, Insert, Merge,
-    MergeAction, MergeInsertKind, ObjectName, Query, SetExpr, Statement, TableFactor, TableObject, Update,
-    UpdateTableFromKind,
+    AlterTableOperation, Assignment, AssignmentTarget, CopyIntoSnowflakeKind, CopySource, Delete, Expr, FromTable,
+    Insert, Merge, MergeAction, MergeInsertKind, ObjectName, Query, RenameTableNameKind, SetExpr, Statement,
+    TableFactor, TableObject, Update, UpdateTableFromKind,
 };
 
 use crate::model::{ColumnLineage, Transformation};
@@ -15,7 +15,7 @@ use crate::query::{Analyzer, Lineage, OutCol, Scope, truncate};
 use crate::{SqlDialect, TableSchemas};
 
 pub(crate) struct Context<'a> {
-    pub naming: Naming<'a>,
+    pub naming: &'a Naming,
     pub dialect: SqlDialect,
     pub schemas: &'a TableSchemas,
     /// Inside a procedure body: `SELECT ... INTO x` assigns variables (except in T-SQL),
@@ -153,6 +153,43 @@ fn analyze_into(statement: &Statement, ctx: &Context, an: &mut Analyzer, r: &mut
                     {
                         r.sources.insert(ctx.naming.table(obj));
                     }
+                }
+            }
+        }
+        Statement::Directory { path, source, .. } => {
+            r.kind = "insert_directory";
+            an.query(source, None);
+            r.targets.insert(path.clone());
+        }
+        Statement::Cache {
+            table_name,
+            query: Some(q),
+            ..
+        } => {
+            r.kind = "cache_table";
+            let target = ctx.naming.table(table_name);
+            let columns = an.query(q, None);
+            let names = names_of(&columns);
+            write_columns(&target, &names, &columns, r);
+            r.created = Some((target.clone(), names));
+            r.targets.insert(target);
+        }
+        Statement::LoadData { table_name, .. } => {
+            r.kind = "load_data";
+            r.targets.insert(ctx.naming.table(table_name));
+        }
+        Statement::RenameTable(renames) => {
+            for rename in renames {
+                rename_table(&rename.old_name, &rename.new_name, ctx, r);
+            }
+        }
+        Statement::AlterTable(alter) => {
+            for op in &alter.operations {
+                if let AlterTableOperation::RenameTable {
+                    table_name: RenameTableNameKind::As(new) | RenameTableNameKind::To(new),
+                } = op
+                {
+                    rename_table(&alter.name, new, ctx, r);
                 }
             }
         }
@@ -452,6 +489,25 @@ fn table_copy(source: &str, target: &str, ctx: &Context, r: &mut StatementResult
         let lineage = Lineage::from([((source.to_string(), c.clone()), Transformation::PassThrough)]);
         push_edges(target, &c, &lineage, None, r);
     }
+}
+
+/// `ALTER TABLE a RENAME TO b`, `RENAME TABLE a TO b`: b holds a's data.
+fn rename_table(old: &ObjectName, new: &ObjectName, ctx: &Context, r: &mut StatementResult) {
+    r.kind = "rename_table";
+    let source = ctx.naming.table(old);
+    let mut new_parts = ctx.naming.parts(new);
+    // `ALTER TABLE s.a RENAME TO b` keeps the schema in most dialects.
+    if new_parts.len() == 1 {
+        let old_parts = ctx.naming.parts(old);
+        new_parts.splice(0..0, old_parts[..old_parts.len().saturating_sub(1)].iter().cloned());
+    }
+    let target = ctx.naming.qualify(new_parts);
+    if let Some(cols) = ctx.schemas.columns(&source) {
+        r.created = Some((target.clone(), cols.to_vec()));
+    }
+    table_copy(&source, &target, ctx, r);
+    r.sources.insert(source);
+    r.targets.insert(target);
 }
 
 fn names_of(columns: &[OutCol]) -> Vec<String> {
