@@ -20,7 +20,7 @@ pub(crate) struct Naming {
 
 impl Naming {
     pub fn new(opts: &AnalyzeOptions) -> Self {
-        let given = |s: &Option<String>| s.as_deref().filter(|s| !s.is_empty()).map(|s| normalize_free(s));
+        let given = |s: &Option<String>| s.as_deref().filter(|s| !s.is_empty()).map(normalize_free);
         Self {
             dialect: opts.dialect,
             default_database: given(&opts.default_database),
