@@ -5,7 +5,7 @@ on a generated graph (default 100,000 datasets and 1,000,000 edges), on SQLite a
 usage: python3 bench/lineage_graph.py [--datasets 100000] [--edges 1000000] [--queries 200]
                                       [--seed 42] [--backends sqlite,postgres]
                                       [--postgres-url postgres://postgres@127.0.0.1:5432/postgres]
-                                      [--max-nodes 1000] [--no-build]
+                                      [--max-nodes 1000] [--no-build] [--bin PATH]
 
 1. builds `torro` (release) unless --no-build;
 2. per backend, creates a fresh catalog (`torro migrate`: a temp SQLite file, or a throwaway
@@ -163,7 +163,11 @@ def main():
     ap.add_argument("--backends", default="sqlite,postgres")
     ap.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--bin", help="torro binary to run (default: the release build; implies --no-build)")
     a = ap.parse_args()
+    global BIN
+    if a.bin:
+        BIN, a.no_build = os.path.abspath(a.bin), True
     if not a.no_build:
         subprocess.run(["cargo", "build", "--release", "-q", "-p", "torro"], cwd=ROOT, check=True)
 
@@ -195,12 +199,14 @@ def main():
             else:
                 load_postgres(url, rows)
             load_s = time.perf_counter() - t0
+            print(f"{backend}: loaded in {load_s:.1f}s", file=sys.stderr, flush=True)
             proc, base = serve(url, work)
             try:
                 measure(base, starts[:20], 3, a.max_nodes)  # warm the caches
                 for depth in (1, 3, 10):
                     p50, p99, mean_nodes, truncated = measure(base, starts, depth, a.max_nodes)
                     results.append((backend, load_s, depth, p50, p99, mean_nodes, truncated))
+                    print(f"{backend}: depth {depth}: p50 {p50:.1f} ms, p99 {p99:.1f} ms", file=sys.stderr, flush=True)
             finally:
                 proc.terminate()
                 proc.wait()

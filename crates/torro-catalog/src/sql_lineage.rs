@@ -1,7 +1,7 @@
 //! [`LineageStore`] for SQLite, PostgreSQL and MySQL: stamped out per backend by
 //! `impl_lineage_store!`, for the same reason as `impl_catalog_store!` in `sql.rs`.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -532,6 +532,7 @@ macro_rules! impl_lineage_store {
             async fn write_edges(
                 conn: &mut <$db as Database>::Connection,
                 process_id: Option<i64>,
+                datasets: &[DatasetRef],
                 edges: &[EdgeInput],
                 ctx: &ChangeContext,
                 at: DateTime<Utc>,
@@ -540,15 +541,20 @@ macro_rules! impl_lineage_store {
                 use sqlx::Row;
                 let origin = ctx.origin.unwrap_or(LineageOrigin::Api);
                 let mut ids = Vec::with_capacity(edges.len());
-                let mut dataset_ids: HashMap<String, i64> = HashMap::new();
+                let mut refs: BTreeMap<&str, DatasetRef> = datasets.iter().map(|d| (d.urn.as_str(), d.clone())).collect();
                 for e in edges {
                     for urn in [&e.source, &e.target] {
-                        if !dataset_ids.contains_key(urn) {
-                            let (id, created) = Self::ensure_lineage_dataset(conn, &DatasetRef::new(urn.clone()), ctx, at).await?;
-                            summary.datasets_created += created as u64;
-                            dataset_ids.insert(urn.clone(), id);
-                        }
+                        refs.entry(urn.as_str()).or_insert_with(|| DatasetRef::new(urn.clone()));
                     }
+                }
+                // Datasets are locked in URN order, so concurrent writers cannot deadlock on them.
+                let mut dataset_ids: HashMap<String, i64> = HashMap::with_capacity(refs.len());
+                for (urn, d) in refs {
+                    let (id, created) = Self::ensure_lineage_dataset(conn, &d, ctx, at).await?;
+                    summary.datasets_created += created as u64;
+                    dataset_ids.insert(urn.to_string(), id);
+                }
+                for e in edges {
                     let (source_id, target_id) = (dataset_ids[&e.source], dataset_ids[&e.target]);
                     let okey = open_key(source_id, target_id, process_id);
                     let hash = content_hash(e);
@@ -646,12 +652,10 @@ macro_rules! impl_lineage_store {
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 let process_id = Self::ensure_process(&mut *tx, &write.process, ctx, at).await?;
                 summary.process_id = Some(process_id);
-                for d in &write.datasets {
-                    let (_, created) = Self::ensure_lineage_dataset(&mut *tx, d, ctx, at).await?;
-                    summary.datasets_created += created as u64;
-                }
-                let kept: HashSet<i64> =
-                    Self::write_edges(&mut *tx, Some(process_id), &edges, ctx, at, &mut summary).await?.into_iter().collect();
+                let kept: HashSet<i64> = Self::write_edges(&mut *tx, Some(process_id), &write.datasets, &edges, ctx, at, &mut summary)
+                    .await?
+                    .into_iter()
+                    .collect();
                 if write.replace {
                     let rows = Self::query(
                         &format!(
@@ -687,7 +691,7 @@ macro_rules! impl_lineage_store {
                 let edges = dedup_edges(edges)?;
                 let mut summary = WriteSummary::default();
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
-                let ids = Self::write_edges(&mut *tx, None, &edges, ctx, at, &mut summary).await?;
+                let ids = Self::write_edges(&mut *tx, None, &[], &edges, ctx, at, &mut summary).await?;
                 tx.commit().await?;
                 let mut conn = self.pool.acquire().await?;
                 let mut out = Vec::with_capacity(ids.len());
@@ -726,8 +730,10 @@ macro_rules! impl_lineage_store {
                 ctx: &ChangeContext,
             ) -> Result<Vec<LineageDataset>> {
                 let at = ctx.at.unwrap_or_else(now);
+                let mut sorted: Vec<&DatasetRef> = datasets.iter().collect();
+                sorted.sort_by(|a, b| a.urn.cmp(&b.urn));
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
-                for d in datasets {
+                for d in sorted {
                     Self::ensure_lineage_dataset(&mut *tx, d, ctx, at).await?;
                 }
                 tx.commit().await?;

@@ -63,9 +63,7 @@ pub fn layer_key(urn: &str, layers: &[String]) -> Option<(usize, String)> {
             continue;
         };
         let rest = &segments[i + 1..];
-        let Some((last, middle)) = rest.split_last() else {
-            return None;
-        };
+        let (last, middle) = rest.split_last()?;
         let stem = last.split('.').next().unwrap_or(last);
         let key = format!("{namespace}|{}|{}/{stem}", segments[..i].join("/"), middle.join("/")).to_lowercase();
         return Some((layer, key));
