@@ -6,6 +6,8 @@
 #                               until each is ready, write $RUN/services.env
 #   scripts/services.sh stop    stop what `start` started (whole process groups), and wait
 #   scripts/services.sh env     print the path of the env file (source it to use the services)
+#   scripts/services.sh lineage-tools   install the lineage tests' Python tools (openlineage-python,
+#                               dbt-core, dbt-postgres) into .tools/venv; `start` does it too
 #
 # $TORRO_SERVICES_RUN (default .tools/run) holds pids, data (<service>/), logs (<service>.log)
 # and services.env; scripts/test.sh gives each run its own folder, so runs never share
@@ -75,6 +77,16 @@ install_fakesnow() {
   ensure_venv || return 1
   log "installing fakesnow (Snowflake emulator) into .tools/venv"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check 'fakesnow[server]' 'snowflake-connector-python<5' >&2
+}
+
+# Python tools of the lineage tests: the OpenLineage client and dbt for PostgreSQL. dbt-core
+# is held below 1.11: newer releases download a parser wheel from GitHub while installing.
+install_lineage_tools() {
+  "$VENV/bin/python" -c 'import openlineage.client, dbt.adapters.postgres' >/dev/null 2>&1 && return 0
+  ensure_venv || return 1
+  log "installing openlineage-python, dbt-core and dbt-postgres into .tools/venv"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "openlineage-python>=1.30,<2" \
+    "dbt-core>=1.9,<1.11" "dbt-postgres>=1.9,<1.10" >&2
 }
 
 # launch NAME CMD...: runs CMD in its own session (so its process group can be stopped),
@@ -196,6 +208,7 @@ cmd_start() {
   start_seaweedfs || failed+=(seaweedfs)
   start_fake_gcs || failed+=(fake-gcs)
   start_fakesnow || failed+=(fakesnow)
+  install_lineage_tools || failed+=(lineage-tools)
   if [ "${#failed[@]}" -gt 0 ]; then
     log "FAILED to start: ${failed[*]} (logs in $RUN)"
     return 1
@@ -207,8 +220,9 @@ case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   env) echo "$ENV_FILE" ;;
+  lineage-tools) install_lineage_tools ;;
   *)
-    echo "usage: $0 start|stop|env" >&2
+    echo "usage: $0 start|stop|env|lineage-tools" >&2
     exit 2
     ;;
 esac

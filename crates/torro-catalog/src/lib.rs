@@ -10,10 +10,12 @@ mod connect;
 mod dialect;
 mod error;
 pub mod jobs;
+pub mod lineage;
 pub mod search;
 mod sql;
 mod sql_assets;
 mod sql_jobs;
+mod sql_lineage;
 mod store;
 
 pub use assets::{AssetScope, AssetStore};

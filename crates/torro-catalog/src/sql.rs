@@ -78,7 +78,7 @@ pub(crate) fn parse<T: std::str::FromStr<Err = String>>(what: &str, s: &str) -> 
 }
 
 /// Unique violations become AlreadyExists; everything else stays a database error.
-fn map_unique(e: sqlx::Error, what: impl FnOnce() -> String) -> CatalogError {
+pub(crate) fn map_unique(e: sqlx::Error, what: impl FnOnce() -> String) -> CatalogError {
     match e.as_database_error() {
         Some(d) if d.is_unique_violation() => CatalogError::AlreadyExists(what()),
         _ => CatalogError::Database(e),
@@ -878,6 +878,10 @@ macro_rules! impl_catalog_store {
                 self
             }
 
+            fn lineage(&self) -> &dyn crate::lineage::LineageStore {
+                self
+            }
+
             async fn migrate(&self) -> Result<()> {
                 let migrator = migrator(&[
                     (1, "init", include_str!(concat!("../migrations/", $dir, "/0001_init.sql"))),
@@ -885,6 +889,7 @@ macro_rules! impl_catalog_store {
                     (3, "datasets", include_str!(concat!("../migrations/", $dir, "/0003_datasets.sql"))),
                     (4, "assets", include_str!(concat!("../migrations/", $dir, "/0004_assets.sql"))),
                     (5, "jobs", include_str!(concat!("../migrations/", $dir, "/0005_jobs.sql"))),
+                    (6, "lineage", include_str!(concat!("../migrations/", $dir, "/0006_lineage.sql"))),
                 ]);
                 // PostgreSQL and MySQL: sqlx takes an advisory lock, so concurrent starts queue up.
                 // SQLite has no such lock: two processes may race to record the same version and

@@ -47,6 +47,8 @@ pub trait CatalogStore: Send + Sync + 'static {
 
     /// The job queue and scan-run bookkeeping of workers (see [`crate::jobs`]).
     fn jobs(&self) -> &dyn crate::JobStore;
+    /// Lineage: datasets, processes, runs, edges over time (see [`crate::lineage`]).
+    fn lineage(&self) -> &dyn crate::lineage::LineageStore;
 
     /// Applies pending migrations; safe to call on every start.
     async fn migrate(&self) -> Result<()>;

@@ -10,6 +10,7 @@ mod events;
 mod inspect;
 pub mod jobs;
 mod known;
+pub mod lineage;
 mod scan;
 pub mod scheduler;
 pub mod secrets;

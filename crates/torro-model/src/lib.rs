@@ -7,6 +7,7 @@ pub mod data_type;
 pub mod database;
 pub mod dataset;
 pub mod format;
+pub mod lineage;
 pub mod location;
 pub mod schema;
 pub mod status;

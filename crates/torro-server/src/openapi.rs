@@ -4,7 +4,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{assets, connections, datasets, discovery, events, health, scans};
+use crate::routes::{assets, connections, datasets, discovery, events, health, lineage, openlineage, scans};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -42,6 +42,21 @@ use crate::routes::{assets, connections, datasets, discovery, events, health, sc
         assets::show,
         assets::patch,
         assets::schema_history,
+        lineage::process,
+        lineage::manual,
+        lineage::close_manual,
+        lineage::graph,
+        lineage::impact,
+        lineage::sql,
+        lineage::folders,
+        lineage::audit,
+        openlineage::intake,
+        openlineage::graph,
+        openlineage::namespaces,
+        openlineage::datasets,
+        openlineage::dataset,
+        openlineage::jobs,
+        openlineage::job,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(
@@ -52,6 +67,8 @@ use crate::routes::{assets, connections, datasets, discovery, events, health, sc
         (name = "datasets", description = "Logical datasets: partition folders and numbered part files rolled up"),
         (name = "assets", description = "One catalog: database tables, views, routines and triggers, files and datasets"),
         (name = "health", description = "Liveness and database check"),
+        (name = "lineage", description = "Lineage: processes, manual edges, SQL, graph over time, impact, exports"),
+        (name = "openlineage", description = "OpenLineage intake and the Marquez read API subset"),
     )
 )]
 pub struct ApiDoc;

@@ -5,6 +5,8 @@
 
 mod connections;
 mod demo;
+mod lineage;
+mod lineage_graph;
 mod output;
 mod progress;
 mod scans;
@@ -63,6 +65,9 @@ enum Command {
     /// Write sample data lakes to disk.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Lineage: parse SQL for table and column lineage.
+    #[command(subcommand)]
+    Lineage(lineage::LineageCommand),
 }
 
 #[derive(Args)]
@@ -229,6 +234,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Connections(command) => connections::run(command).await,
         Command::Worker(args) => worker::run(args).await,
         Command::Scans(command) => scans::run(command).await,
+        Command::Lineage(command) => lineage::run(command).await,
         Command::Demo(DemoCommand::Lake { dir }) => {
             let n = demo::generate_demo(&dir)?;
             println!("wrote {n} files under {}", dir.display());

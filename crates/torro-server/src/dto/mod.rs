@@ -5,6 +5,7 @@ pub mod assets;
 pub mod connections;
 pub mod datasets;
 pub mod discovery;
+pub mod lineage;
 pub mod scans;
 
 use serde::Serialize;

@@ -7,11 +7,14 @@ pub mod datasets;
 pub mod discovery;
 pub mod events;
 pub mod health;
+pub mod lineage;
+pub mod openlineage;
 pub mod scans;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
@@ -52,6 +55,28 @@ pub fn routes() -> Router<AppState> {
         .route("/api/scans/{id}/errors", get(scans::errors))
         .route("/api/scans/{id}/cancel", post(scans::cancel))
         .route("/api/events", get(events::events))
+        .route("/api/lineage/process", post(lineage::process))
+        .route("/api/lineage/manual", post(lineage::manual))
+        .route("/api/lineage/manual/{id}", delete(lineage::close_manual))
+        .route("/api/lineage/graph", get(lineage::graph))
+        .route("/api/lineage/impact", get(lineage::impact))
+        .route("/api/lineage/sql", post(lineage::sql))
+        .route("/api/lineage/folders", post(lineage::folders))
+        .route("/api/lineage/audit", get(lineage::audit))
+        .route(
+            "/api/v1/lineage",
+            post(openlineage::intake)
+                .layer(DefaultBodyLimit::max(openlineage::EVENT_BODY_LIMIT_BYTES))
+                .get(openlineage::graph),
+        )
+        .route("/api/v1/namespaces", get(openlineage::namespaces))
+        .route("/api/v1/namespaces/{namespace}/datasets", get(openlineage::datasets))
+        .route(
+            "/api/v1/namespaces/{namespace}/datasets/{name}",
+            get(openlineage::dataset),
+        )
+        .route("/api/v1/namespaces/{namespace}/jobs", get(openlineage::jobs))
+        .route("/api/v1/namespaces/{namespace}/jobs/{name}", get(openlineage::job))
 }
 
 /// Unknown routes answer with the JSON error shape too.

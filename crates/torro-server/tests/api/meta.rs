@@ -115,6 +115,9 @@ impl CatalogStore for BrokenStore {
     fn jobs(&self) -> &dyn torro_catalog::JobStore {
         self
     }
+    fn lineage(&self) -> &dyn torro_catalog::lineage::LineageStore {
+        unreachable!("the broken-database tests never read lineage")
+    }
     async fn migrate(&self) -> Result<()> {
         broken()
     }
