@@ -10,9 +10,13 @@ use torro_catalog::{AssetScope, CatalogStore};
 use torro_connectors::database::{DatabaseScan, DatabaseSource};
 use torro_model::{
     AssetKey, AssetOutcome, AssetType, Connection, DatabaseConfig, NewScanError, ScanCounts, ScanErrorKind, ScanRun,
-    ScanStatus,
+    ScanStatus, asset::qualified_name,
 };
 
+use torro_lineage::SqlDialect;
+use torro_model::lineage::{LineageOrigin, lineage_urn};
+
+use crate::lineage::{Lineage, context};
 use crate::{EngineError, EngineEvent, ScanControl, ScanProgress};
 
 /// Objects per catalog transaction.
@@ -113,13 +117,22 @@ async fn scan(
             counts: counts.clone(),
         });
     }
+    let mut gone_urns = Vec::new();
     if counts.failed == 0 {
         let live = store.assets().live_asset_keys(connection.id).await?;
         let gone = dropped(&live, &scan);
+        gone_urns = live
+            .iter()
+            .filter(|k| gone.contains(&k.id) && k.asset_type.has_sql_lineage())
+            .map(|k| lineage_urn(&scope.namespace, &qualified_name(&k.catalog, &k.schema, &k.name)))
+            .collect();
         counts.deleted = store
             .assets()
             .mark_assets_deleted(Some(scan_id), &gone, scope.seen_at)
             .await? as i64;
+    }
+    if !control.cancel.is_cancelled() {
+        record_lineage(store, &scope.namespace, &scan, &gone_urns, &mut errors).await;
     }
     counts.failed += scan.errors.len() as i64;
     store.record_scan_errors(scan_id, &errors).await?;
@@ -127,6 +140,65 @@ async fn scan(
     Ok(store
         .finish_scan_run(scan_id, ScanStatus::Succeeded, &counts, None)
         .await?)
+}
+
+/// Lineage from every view, materialized view and routine definition (edges whose SQL
+/// changed are closed), and the edges of dropped ones closed. A definition we cannot parse
+/// is a `lineage` error on the run, not a failure: the object is catalogued all the same.
+async fn record_lineage(
+    store: &Arc<dyn CatalogStore>,
+    namespace: &str,
+    scan: &DatabaseScan,
+    gone_urns: &[String],
+    errors: &mut Vec<NewScanError>,
+) {
+    let lineage = Lineage::new(store.clone());
+    let ctx = context("scanner", namespace, LineageOrigin::Sql);
+    for object in &scan.objects {
+        let Some(definition) = &object.definition else { continue };
+        let Some(dialect) = sql_dialect(&definition.language) else {
+            continue;
+        };
+        if !object.asset_type.has_sql_lineage() {
+            continue;
+        }
+        let urn = lineage_urn(namespace, &object.qualified_name());
+        let process_type = object.asset_type.as_str();
+        let message = match lineage
+            .record_definition(&urn, &definition.text, dialect, process_type, &ctx)
+            .await
+        {
+            Ok((parsed, summary)) if summary.process_id.is_none() && !parsed.warnings.is_empty() => {
+                let first = &parsed.warnings[0];
+                format!("no lineage: its SQL could not be read ({})", first.message)
+            }
+            Ok(_) => continue,
+            Err(e) => format!("its lineage could not be recorded: {e}"),
+        };
+        errors.push(NewScanError {
+            path: object.qualified_name(),
+            kind: ScanErrorKind::Lineage,
+            message,
+        });
+    }
+    for urn in gone_urns {
+        if let Err(e) = lineage.close_definition(urn, &ctx).await {
+            tracing::warn!(urn, error = %e, "could not close the lineage of a dropped object");
+        }
+    }
+}
+
+/// The SQL dialect of a definition's language; `None` for languages with no SQL to read
+/// (C, Python, JavaScript routines).
+fn sql_dialect(language: &str) -> Option<SqlDialect> {
+    Some(match language.to_ascii_lowercase().as_str() {
+        "postgres" | "plpgsql" | "sql" => SqlDialect::Postgres,
+        "mysql" => SqlDialect::MySql,
+        "sqlite" => SqlDialect::Sqlite,
+        "snowflake" => SqlDialect::Snowflake,
+        "oracle" | "plsql" => SqlDialect::Oracle,
+        _ => return None,
+    })
 }
 
 async fn list(source: &dyn DatabaseSource) -> Result<(String, DatabaseScan), String> {

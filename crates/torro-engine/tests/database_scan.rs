@@ -4,9 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio_util::sync::CancellationToken;
 use torro_catalog::CatalogStore;
 use torro_connectors::testing_databases::ScratchDb;
-use torro_engine::{Engine, TorroConfig};
+use torro_engine::lineage::Lineage;
+use torro_engine::{Engine, TorroConfig, Worker, WorkerOptions};
+use torro_model::lineage::{Direction, GraphQuery};
 use torro_model::{
     AssetQuery, AssetType, ConnectionInput, ConnectionSettings, DatabaseSettings, ScanRun, ScanStatus, SourceLabels,
     StorageType,
@@ -28,12 +31,20 @@ fn input(name: &str, kind: StorageType, database: DatabaseSettings) -> Connectio
     }
 }
 
-/// Triggers a scan of connection `id` and waits for it to finish.
+/// Queues a scan of connection `id`, runs it on a worker of this process and waits for it to end.
 async fn scan(engine: &Engine, id: i64) -> ScanRun {
     let run = engine.trigger_connection_scan(id).await.unwrap();
+    let shutdown = CancellationToken::new();
+    let options = WorkerOptions {
+        poll: Duration::from_millis(50),
+        ..WorkerOptions::new(1)
+    };
+    let worker = Worker::new(engine.clone(), options).spawn(shutdown.clone());
     for _ in 0..600 {
         let now = engine.store().get_scan_run(run.id).await.unwrap().unwrap();
-        if now.status != ScanStatus::Running {
+        if !now.status.is_active() {
+            shutdown.cancel();
+            worker.await.unwrap();
             return now;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -245,5 +256,92 @@ async fn sqlite_source_file_is_scanned_into_assets() {
     let run = scan(&engine, c.id).await;
     assert_eq!((run.status, run.counts.new), (ScanStatus::Succeeded, 2), "{run:?}");
     assert_eq!(names(&catalog.store, c.id, AssetType::Table).await, ["main.users"]);
+    catalog.drop_database().await;
+}
+
+/// The sources one hop upstream of `urn`, sorted.
+async fn upstream_of(store: &Arc<dyn CatalogStore>, urn: &str) -> Vec<String> {
+    let lineage = Lineage::new(store.clone());
+    let graph = lineage
+        .graph(&GraphQuery::new(urn, Direction::Upstream, 1))
+        .await
+        .unwrap();
+    let mut sources: Vec<String> = graph.edges.into_iter().map(|e| e.source).collect();
+    sources.sort();
+    sources.dedup();
+    sources
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scanned_views_and_routines_become_lineage_that_follows_their_sql() {
+    let Some(catalog) = torro_catalog::testing::sqlite(true).await else {
+        return;
+    };
+    let Some(source) = ScratchDb::postgres().await else {
+        return;
+    };
+    source
+        .execute(
+            "CREATE TABLE orders (id int PRIMARY KEY, customer_id int, amount numeric); \
+             CREATE TABLE customers (id int PRIMARY KEY, name text); \
+             CREATE TABLE order_log (id int, amount numeric); \
+             CREATE VIEW v_orders AS SELECT o.id, o.amount, c.name FROM orders o JOIN customers c ON c.id = o.customer_id; \
+             CREATE FUNCTION log_orders() RETURNS void LANGUAGE plpgsql AS $$ \
+               BEGIN INSERT INTO order_log (id, amount) SELECT id, amount FROM orders; END $$; \
+             CREATE FUNCTION twice(x int) RETURNS int LANGUAGE sql AS 'SELECT x * 2';",
+        )
+        .await;
+    let store = catalog.store.clone();
+    let engine = Engine::new(store.clone(), TorroConfig::default());
+    let c = engine
+        .connections()
+        .create(&input("shop", StorageType::Postgres, source.settings(None)), "test")
+        .await
+        .unwrap();
+    let first = scan(&engine, c.id).await;
+    assert_eq!(first.status, ScanStatus::Succeeded, "{:?}", first.message);
+
+    let urn = |name: &str| {
+        format!(
+            "postgres://{}:{}/{}.public.{name}",
+            source.host, source.port, source.name
+        )
+    };
+    assert_eq!(
+        upstream_of(&store, &urn("v_orders")).await,
+        [urn("customers"), urn("orders")]
+    );
+    assert_eq!(
+        upstream_of(&store, &urn("order_log")).await,
+        [urn("orders")],
+        "the INSERT inside the PL/pgSQL function is lineage from orders to order_log"
+    );
+    let errors = store.list_scan_errors(first.id, 1, 50).await.unwrap();
+    assert!(errors.items.is_empty(), "{:?}", errors.items);
+
+    // A view that now reads one table closes the other edge; a dropped routine closes its own.
+    source
+        .execute(
+            "CREATE OR REPLACE VIEW v_orders AS SELECT o.id, o.amount, NULL::text AS name FROM orders o; \
+             DROP FUNCTION log_orders();",
+        )
+        .await;
+    let second = scan(&engine, c.id).await;
+    assert_eq!(second.status, ScanStatus::Succeeded, "{:?}", second.message);
+    assert_eq!(upstream_of(&store, &urn("v_orders")).await, [urn("orders")]);
+    assert!(upstream_of(&store, &urn("order_log")).await.is_empty());
+    let before = Lineage::new(store.clone())
+        .graph(&GraphQuery {
+            as_of: Some(first.finished_at.unwrap()),
+            ..GraphQuery::new(urn("order_log"), Direction::Upstream, 1)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        before.edges.len(),
+        1,
+        "the closed edge is still there as of the first scan"
+    );
+    source.drop_database().await;
     catalog.drop_database().await;
 }

@@ -42,6 +42,7 @@ async fn view_definitions_record_lineage_and_close_edges_when_the_sql_changes() 
             VIEW,
             "SELECT o.id, o.amount, c.name AS customer FROM orders o JOIN customers c ON c.id = o.customer_id",
             SqlDialect::Postgres,
+            "view",
             &ctx,
         )
         .await
@@ -68,6 +69,7 @@ async fn view_definitions_record_lineage_and_close_edges_when_the_sql_changes() 
             VIEW,
             "SELECT o.id, o.amount, c.name AS customer FROM orders o JOIN customers c ON c.id = o.customer_id",
             SqlDialect::Postgres,
+            "view",
             &ctx,
         )
         .await
@@ -76,7 +78,13 @@ async fn view_definitions_record_lineage_and_close_edges_when_the_sql_changes() 
 
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let (_, changed) = l
-        .record_definition(VIEW, "SELECT id, amount FROM orders", SqlDialect::Postgres, &ctx)
+        .record_definition(
+            VIEW,
+            "SELECT id, amount FROM orders",
+            SqlDialect::Postgres,
+            "view",
+            &ctx,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -95,7 +103,7 @@ async fn view_definitions_record_lineage_and_close_edges_when_the_sql_changes() 
 
     // SQL that cannot be read keeps the lineage there was, and says why.
     let (garbled, kept) = l
-        .record_definition(VIEW, "SELEC broken (((", SqlDialect::Postgres, &ctx)
+        .record_definition(VIEW, "SELEC broken (((", SqlDialect::Postgres, "view", &ctx)
         .await
         .unwrap();
     assert!(!garbled.warnings.is_empty());

@@ -54,6 +54,14 @@ impl AssetType {
     pub fn has_columns(self) -> bool {
         matches!(self, AssetType::Table | AssetType::View | AssetType::MaterializedView)
     }
+
+    /// Views, materialized views and routines: their definitions say what they read and write.
+    pub fn has_sql_lineage(self) -> bool {
+        matches!(
+            self,
+            AssetType::View | AssetType::MaterializedView | AssetType::Procedure | AssetType::Function
+        )
+    }
 }
 
 impl fmt::Display for AssetType {

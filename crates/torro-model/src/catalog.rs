@@ -178,6 +178,8 @@ pub enum ScanErrorKind {
     Empty,
     /// The catalog could not record this file.
     Catalog,
+    /// A view's or routine's SQL could not be read for lineage (the object itself is catalogued).
+    Lineage,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -168,15 +168,17 @@ impl Lineage {
         Ok(SqlOutcome { lineage, edges, stored })
     }
 
-    /// Records the lineage of a database view, materialized view or procedure from its
-    /// definition: the asset's URN is the process and the target; edges whose source SQL
-    /// no longer reads a table are closed. Called on every scan of a database (the scan
-    /// passes each definition); unparseable SQL records nothing and returns the warnings.
+    /// Records the lineage of a database view, materialized view or routine from its
+    /// definition: the asset's URN is the process (of `process_type`: `view`, `procedure`...)
+    /// and a view's target; edges whose source SQL no longer reads a table are closed. Called
+    /// on every scan of a database (the scan passes each definition); unparseable SQL records
+    /// nothing and returns the warnings.
     pub async fn record_definition(
         &self,
         asset_urn: &str,
         definition: &str,
         dialect: SqlDialect,
+        process_type: &str,
         ctx: &ChangeContext,
     ) -> Result<(ScriptLineage, WriteSummary), EngineError> {
         let (namespace, name) = split_urn(asset_urn);
@@ -215,7 +217,7 @@ impl Lineage {
             process: ProcessInput {
                 urn: asset_urn.to_string(),
                 name: name.clone(),
-                process_type: "view".into(),
+                process_type: process_type.into(),
                 source_system: namespace.clone(),
                 definition: Some(definition.to_string()),
                 ..ProcessInput::default()
@@ -226,5 +228,20 @@ impl Lineage {
         };
         let summary = self.store().write_process(&write, ctx).await?;
         Ok((lineage, summary))
+    }
+
+    /// Closes the edges recorded from the definition of `asset_urn` (the object was dropped).
+    pub async fn close_definition(&self, asset_urn: &str, ctx: &ChangeContext) -> Result<WriteSummary, EngineError> {
+        let write = ProcessWrite {
+            process: ProcessInput {
+                urn: asset_urn.to_string(),
+                name: split_urn(asset_urn).1,
+                ..ProcessInput::default()
+            },
+            datasets: Vec::new(),
+            edges: Vec::new(),
+            replace: true,
+        };
+        Ok(self.store().write_process(&write, ctx).await?)
     }
 }
