@@ -316,7 +316,7 @@ async fn scanned_views_and_routines_become_lineage_that_follows_their_sql() {
         [urn("orders")],
         "the INSERT inside the PL/pgSQL function is lineage from orders to order_log"
     );
-    let errors = store.list_scan_errors(first.id, 1, 50).await.unwrap();
+    let errors = store.list_scan_errors(first.id, 0, 50).await.unwrap();
     assert!(errors.items.is_empty(), "{:?}", errors.items);
 
     // A view that now reads one table closes the other edge; a dropped routine closes its own.

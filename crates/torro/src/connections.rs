@@ -8,11 +8,14 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use torro_engine::{ConnectionTest, Connections, SecretBox, SecretKey};
-use torro_model::{Connection, ConnectionInput, ConnectionSettings, SourceLabels, StorageType};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use torro_engine::{ConnectionTest, Connections, Engine, SecretBox, SecretKey, TorroConfig, Worker, WorkerOptions};
+use torro_model::{Connection, ConnectionInput, ConnectionSettings, ScanStatus, SourceLabels, StorageType};
 use torro_server::dto::connections::ConnectionBody;
 
-use crate::output::{Format, print_json};
+use crate::output::{Format, print_json, scan_summary};
 use crate::{DatabaseArgs, open_store};
 
 #[derive(Subcommand)]
@@ -25,8 +28,20 @@ pub enum ConnectionsCommand {
     Add(Box<AddArgs>),
     /// Test a connection's containers and record the outcome (exit 1 when one fails).
     Test(TargetArgs),
+    /// Scan a connection now: queue the scan and run it in this process (or let a running
+    /// worker take it), printing the outcome; exit 1 when the scan fails.
+    Scan(ScanArgs),
     /// Remove a connection and its stored secrets (its discoveries stay).
     Remove(TargetArgs),
+}
+
+#[derive(Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Only queue the scan (for the workers of `torro serve` / `torro worker`) and print its id.
+    #[arg(long)]
+    no_wait: bool,
 }
 
 #[derive(Args)]
@@ -183,6 +198,7 @@ pub async fn run(command: ConnectionsCommand) -> Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
+        ConnectionsCommand::Scan(args) => return scan(args).await,
         ConnectionsCommand::Remove(args) => {
             let service = keyless(&args.db).await?;
             let c = find(&service, &args.connection).await?;
@@ -194,6 +210,58 @@ pub async fn run(command: ConnectionsCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn scan(args: ScanArgs) -> Result<ExitCode> {
+    let target = &args.target;
+    let store = open_store(&target.db).await?;
+    let (key, _) = SecretKey::from_env().context("cannot load the secret key")?;
+    let engine = Engine::with_secrets(store, TorroConfig::default(), SecretBox::new(&key));
+    let c = find(engine.connections(), &target.connection).await?;
+    let queued = engine.trigger_connection_scan(c.id).await?;
+    if args.no_wait {
+        match target.format {
+            Format::Json => print_json(&queued)?,
+            Format::Table => println!("queued scan {} of connection {} ({})", queued.id, c.id, c.name),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let shutdown = CancellationToken::new();
+    let options = WorkerOptions {
+        poll: Duration::from_millis(200),
+        ..WorkerOptions::new(1)
+    };
+    let worker = Worker::new(engine.clone(), options).spawn(shutdown.clone());
+    let run = loop {
+        let run = engine
+            .store()
+            .get_scan_run(queued.id)
+            .await?
+            .context("the scan run disappeared from the catalog")?;
+        if !run.status.is_active() {
+            break run;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    shutdown.cancel();
+    let _ = worker.await;
+    match target.format {
+        Format::Json => print_json(&run)?,
+        Format::Table => {
+            println!("{}", scan_summary(&run));
+            if let Some(message) = &run.message {
+                println!("message: {message}");
+            }
+            if run.error_count > 0 {
+                println!("see the errors with `torro scans show {}`", run.id);
+            }
+        }
+    }
+    Ok(if run.status == ScanStatus::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 impl AddArgs {

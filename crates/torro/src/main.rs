@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 failure (the message says why); 2 bad usage (from clap);
 //! 3 a scan finished but some files could not be read (`scan --strict` only).
 
+mod assets;
 mod connections;
 mod demo;
 mod lineage;
@@ -62,10 +63,13 @@ enum Command {
     /// Scan runs: list, show, cancel.
     #[command(subcommand)]
     Scans(scans::ScansCommand),
+    /// The catalog's assets: database tables, views and routines, files and datasets.
+    #[command(subcommand)]
+    Assets(assets::AssetsCommand),
     /// Write sample data lakes to disk.
     #[command(subcommand)]
     Demo(DemoCommand),
-    /// Lineage: parse SQL for table and column lineage.
+    /// Lineage: parse SQL, import dbt, show a dataset's graph.
     #[command(subcommand)]
     Lineage(lineage::LineageCommand),
 }
@@ -234,6 +238,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Connections(command) => connections::run(command).await,
         Command::Worker(args) => worker::run(args).await,
         Command::Scans(command) => scans::run(command).await,
+        Command::Assets(command) => assets::run(command).await,
         Command::Lineage(command) => lineage::run(command).await,
         Command::Demo(DemoCommand::Lake { dir }) => {
             let n = demo::generate_demo(&dir)?;

@@ -269,3 +269,85 @@ fn connections_add_list_show_test_remove() {
     let db = std::fs::read(work.path().join("torro.db")).unwrap();
     assert!(!String::from_utf8_lossy(&db).contains("cli-secret-plaintext"));
 }
+
+#[test]
+fn a_database_connection_is_scanned_and_its_assets_listed_shown_and_versioned() {
+    let work = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_torro"))
+            .args(args)
+            .current_dir(work.path())
+            .env_remove("TORRO_DATABASE_URL")
+            .env_remove("TORRO_SECRET_KEY")
+            .env("TORRO_LOG", "error")
+            .output()
+            .expect("run torro")
+    };
+    // A real SQLite database to scan: a Torro catalog made by `torro migrate` has tables.
+    let migrate = run(&["migrate", "--database-url", "sqlite:source.db"]);
+    assert!(migrate.status.success(), "{}", text(&migrate.stderr));
+    let source = work.path().join("source.db");
+    let add = run(&[
+        "connections",
+        "add",
+        "--name",
+        "app",
+        "--type",
+        "sqlite",
+        "--jdbc-url",
+        &format!("jdbc:sqlite:{}", source.display()),
+    ]);
+    assert!(add.status.success(), "{}", text(&add.stderr));
+
+    let scan = run(&["connections", "scan", "app", "--format", "json"]);
+    assert!(scan.status.success(), "{} {}", text(&scan.stdout), text(&scan.stderr));
+    let scan = json(&scan);
+    assert_eq!(scan["status"], "succeeded", "{scan}");
+    let tables = scan["counts"]["new"].as_i64().unwrap();
+    assert!(tables >= 5, "{scan}");
+
+    let list = run(&[
+        "assets",
+        "list",
+        "--type",
+        "table",
+        "--search",
+        "discoveries",
+        "--format",
+        "json",
+    ]);
+    assert!(list.status.success(), "{}", text(&list.stderr));
+    let list = json(&list);
+    let discoveries = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["qualified_name"] == "main.discoveries")
+        .unwrap_or_else(|| panic!("{list}"));
+    let id = discoveries["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("db-"), "{id}");
+
+    let show = run(&["assets", "show", &id]);
+    assert!(show.status.success(), "{}", text(&show.stderr));
+    let shown = text(&show.stdout);
+    assert!(
+        shown.contains("table main.discoveries") && shown.contains("location_key"),
+        "{shown}"
+    );
+
+    let history = run(&["assets", "history", &id, "--format", "json"]);
+    assert!(history.status.success(), "{}", text(&history.stderr));
+    assert_eq!(json(&history).as_array().unwrap().len(), 1);
+
+    let table = run(&["assets", "list"]);
+    assert!(
+        text(&table.stdout).contains("main.discoveries"),
+        "{}",
+        text(&table.stdout)
+    );
+    let missing = run(&["assets", "show", "db-999999"]);
+    assert_eq!(missing.status.code(), Some(3), "{}", text(&missing.stderr));
+    assert!(text(&missing.stderr).contains("torro assets list"));
+    let bad_id = run(&["assets", "history", "nonsense"]);
+    assert_eq!(bad_id.status.code(), Some(3));
+}
