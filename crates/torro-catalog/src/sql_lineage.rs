@@ -168,6 +168,34 @@ fn process_json(p: &ProcessInput) -> Value {
 macro_rules! impl_lineage_store {
     ($db:ty) => {
         impl SqlStore<$db> {
+            /// A page of `table`'s rows (datasets or processes), in one namespace or all.
+            async fn page_by_namespace<T>(
+                &self,
+                table: &str,
+                columns: &str,
+                namespace: Option<&str>,
+                page: u32,
+                size: u32,
+                map: fn(&<$db as Database>::Row) -> Result<T>,
+            ) -> Result<torro_model::Page<T>> {
+                let (limit, offset) = limits(page, size);
+                let (where_sql, args) = match namespace {
+                    Some(ns) => (" WHERE namespace = ?", vec![Arg::Str(ns.into())]),
+                    None => ("", vec![]),
+                };
+                let total = self.count(&format!("SELECT COUNT(*) FROM {table}{where_sql}"), args.clone()).await?;
+                let mut page_args = args;
+                page_args.extend([Arg::I64(limit), Arg::I64(offset)]);
+                let rows = Self::query(
+                    &format!("SELECT {columns} FROM {table}{where_sql} ORDER BY namespace, name, id LIMIT ? OFFSET ?"),
+                    page_args,
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let items = rows.iter().map(map).collect::<Result<_>>()?;
+                Ok(torro_model::Page { items, page, size: limit as u32, total })
+            }
+
             fn lineage_dataset(row: &<$db as Database>::Row) -> Result<LineageDataset> {
                 use sqlx::Row;
                 Ok(LineageDataset {
@@ -865,24 +893,8 @@ macro_rules! impl_lineage_store {
                 page: u32,
                 size: u32,
             ) -> Result<torro_model::Page<LineageDataset>> {
-                let (limit, offset) = limits(page, size);
-                let (where_sql, args) = match namespace {
-                    Some(ns) => (" WHERE namespace = ?", vec![Arg::Str(ns.into())]),
-                    None => ("", vec![]),
-                };
-                let total = self.count(&format!("SELECT COUNT(*) FROM lineage_datasets{where_sql}"), args.clone()).await?;
-                let mut page_args = args;
-                page_args.extend([Arg::I64(limit), Arg::I64(offset)]);
-                let rows = Self::query(
-                    &format!(
-                        "SELECT {DATASET_COLUMNS} FROM lineage_datasets{where_sql} ORDER BY namespace, name, id LIMIT ? OFFSET ?"
-                    ),
-                    page_args,
-                )
-                .fetch_all(&self.pool)
-                .await?;
-                let items = rows.iter().map(Self::lineage_dataset).collect::<Result<_>>()?;
-                Ok(torro_model::Page { items, page, size: limit as u32, total })
+                self.page_by_namespace("lineage_datasets", DATASET_COLUMNS, namespace, page, size, Self::lineage_dataset)
+                    .await
             }
 
             async fn list_processes(
@@ -891,24 +903,8 @@ macro_rules! impl_lineage_store {
                 page: u32,
                 size: u32,
             ) -> Result<torro_model::Page<LineageProcess>> {
-                let (limit, offset) = limits(page, size);
-                let (where_sql, args) = match namespace {
-                    Some(ns) => (" WHERE namespace = ?", vec![Arg::Str(ns.into())]),
-                    None => ("", vec![]),
-                };
-                let total = self.count(&format!("SELECT COUNT(*) FROM lineage_processes{where_sql}"), args.clone()).await?;
-                let mut page_args = args;
-                page_args.extend([Arg::I64(limit), Arg::I64(offset)]);
-                let rows = Self::query(
-                    &format!(
-                        "SELECT {PROCESS_COLUMNS} FROM lineage_processes{where_sql} ORDER BY namespace, name, id LIMIT ? OFFSET ?"
-                    ),
-                    page_args,
-                )
-                .fetch_all(&self.pool)
-                .await?;
-                let items = rows.iter().map(Self::lineage_process).collect::<Result<_>>()?;
-                Ok(torro_model::Page { items, page, size: limit as u32, total })
+                self.page_by_namespace("lineage_processes", PROCESS_COLUMNS, namespace, page, size, Self::lineage_process)
+                    .await
             }
 
             async fn lineage_namespaces(&self) -> Result<Vec<String>> {
