@@ -9,7 +9,8 @@
 use std::time::{Duration, Instant};
 
 use torro_connectors::testing_databases::ScratchDb;
-use torro_engine::{Engine, TorroConfig};
+use tokio_util::sync::CancellationToken;
+use torro_engine::{Engine, TorroConfig, Worker, WorkerOptions};
 use torro_model::{ConnectionInput, ConnectionSettings, ScanRun, ScanStatus, SourceLabels};
 
 const TYPES: [&str; 6] = ["integer", "bigint", "varchar(40)", "date", "numeric(12,2)", "text"];
@@ -51,7 +52,7 @@ async fn scan(engine: &Engine, id: i64) -> (ScanRun, Duration) {
             .await
             .expect("run")
             .expect("run exists");
-        if now.status != ScanStatus::Running {
+        if !now.status.is_active() {
             assert_eq!(now.status, ScanStatus::Succeeded, "{:?}", now.message);
             return (now, started.elapsed());
         }
@@ -67,6 +68,13 @@ async fn bench(db: ScratchDb, tables: usize, columns: usize) {
     let setup = setup.elapsed();
     let catalog = torro_catalog::testing::sqlite(true).await.expect("catalog");
     let engine = Engine::new(catalog.store.clone(), TorroConfig::default());
+    // Scans are queued; one worker in this process runs them, as `torro serve` does.
+    let shutdown = CancellationToken::new();
+    let options = WorkerOptions {
+        poll: Duration::from_millis(20),
+        ..WorkerOptions::new(1)
+    };
+    let worker = Worker::new(engine.clone(), options).spawn(shutdown.clone());
     let input = ConnectionInput {
         name: "bench".into(),
         connector_type: db.kind,
@@ -103,6 +111,8 @@ async fn bench(db: ScratchDb, tables: usize, columns: usize) {
         t3.as_secs_f64(),
         third.counts.changed,
     );
+    shutdown.cancel();
+    let _ = worker.await;
     catalog.drop_database().await;
     db.drop_database().await;
 }
