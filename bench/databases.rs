@@ -8,8 +8,8 @@
 
 use std::time::{Duration, Instant};
 
-use torro_connectors::testing_databases::ScratchDb;
 use tokio_util::sync::CancellationToken;
+use torro_connectors::testing_databases::ScratchDb;
 use torro_engine::{Engine, TorroConfig, Worker, WorkerOptions};
 use torro_model::{ConnectionInput, ConnectionSettings, ScanRun, ScanStatus, SourceLabels};
 
