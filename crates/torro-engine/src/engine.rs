@@ -127,8 +127,15 @@ impl Engine {
         }
         if connection.connector_type.is_database() {
             let config = connections.database_config(&connection).await?;
-            return crate::database_scan::execute(&self.inner.store, &connection, &config, scan_id, &NoProgress, control)
-                .await;
+            return crate::database_scan::execute(
+                &self.inner.store,
+                &connection,
+                &config,
+                scan_id,
+                &NoProgress,
+                control,
+            )
+            .await;
         }
         let config = TorroConfig {
             scan: self.inner.config.scan.clone(),

@@ -118,6 +118,9 @@ impl CatalogStore for BrokenStore {
     fn lineage(&self) -> &dyn torro_catalog::lineage::LineageStore {
         unreachable!("the broken-database tests never read lineage")
     }
+    fn outbox(&self) -> &dyn torro_catalog::OutboxStore {
+        unreachable!("the broken-database tests never send notifications")
+    }
     async fn migrate(&self) -> Result<()> {
         broken()
     }
