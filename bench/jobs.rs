@@ -23,7 +23,9 @@ fn arg(name: &str, default: usize) -> usize {
 }
 
 async fn claims(jobs: usize, claimers: usize) {
-    let Some(db) = torro_catalog::testing::postgres(true).await else { return };
+    let Some(db) = torro_catalog::testing::postgres(true).await else {
+        return;
+    };
     for i in 0..jobs {
         let job = NewJob {
             kind: "bench".into(),
@@ -68,7 +70,9 @@ async fn claims(jobs: usize, claimers: usize) {
 }
 
 async fn latency(runs: usize) {
-    let Some(db) = torro_catalog::testing::postgres(true).await else { return };
+    let Some(db) = torro_catalog::testing::postgres(true).await else {
+        return;
+    };
     let lake = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(lake.path().join("raw")).unwrap();
     let config = TorroConfig::from_toml(&format!(
@@ -92,7 +96,15 @@ async fn latency(runs: usize) {
         }
         samples.push(start.elapsed());
         // Let the run end before the next trigger (one scan of the sources at a time).
-        while db.store.get_scan_run(queued.run.id).await.unwrap().unwrap().finished_at.is_none() {
+        while db
+            .store
+            .get_scan_run(queued.run.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .finished_at
+            .is_none()
+        {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
     }
