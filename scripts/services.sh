@@ -6,6 +6,7 @@
 #                               until each is ready, write $RUN/services.env
 #   scripts/services.sh stop    stop what `start` started (whole process groups), and wait
 #   scripts/services.sh env     print the path of the env file (source it to use the services)
+#   (start also installs aiosmtpd, which the notification tests run themselves)
 #   scripts/services.sh lineage-tools   install the lineage tests' Python tools (openlineage-python,
 #                               dbt-core, dbt-postgres) into .tools/venv; `start` does it too
 #
@@ -87,6 +88,17 @@ install_lineage_tools() {
   log "installing openlineage-python, dbt-core and dbt-postgres into .tools/venv"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "openlineage-python>=1.30,<2" \
     "dbt-core>=1.9,<1.11" "dbt-postgres>=1.9,<1.10" >&2
+}
+
+# aiosmtpd: the notification tests start their own SMTP server on a free port (so they can
+# stop it to test retries); they find its Python through TORRO_TEST_SMTP_PYTHON.
+install_smtp_tools() {
+  if ! "$VENV/bin/python" -c 'import aiosmtpd' >/dev/null 2>&1; then
+    ensure_venv || return 1
+    log "installing aiosmtpd into .tools/venv"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd>=1.4,<2" >&2 || return 1
+  fi
+  echo "export TORRO_TEST_SMTP_PYTHON=$VENV/bin/python" >>"$ENV_FILE"
 }
 
 # launch NAME CMD...: runs CMD in its own session (so its process group can be stopped),
@@ -209,6 +221,7 @@ cmd_start() {
   start_fake_gcs || failed+=(fake-gcs)
   start_fakesnow || failed+=(fakesnow)
   install_lineage_tools || failed+=(lineage-tools)
+  install_smtp_tools || failed+=(aiosmtpd)
   if [ "${#failed[@]}" -gt 0 ]; then
     log "FAILED to start: ${failed[*]} (logs in $RUN)"
     return 1

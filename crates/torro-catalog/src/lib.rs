@@ -11,17 +11,20 @@ mod dialect;
 mod error;
 pub mod jobs;
 pub mod lineage;
+pub mod outbox;
 pub mod search;
 mod sql;
 mod sql_assets;
 mod sql_jobs;
 mod sql_lineage;
+mod sql_outbox;
 mod store;
 
 pub use assets::{AssetScope, AssetStore};
 pub use connect::{DEFAULT_SQLITE_URL, connect, redact_url};
 pub use error::{CatalogError, Result};
 pub use jobs::{Enqueued, EnqueuedScan, Job, JobStatus, JobStore, Lease, NewJob, ScanRunFilter};
+pub use outbox::{NewFile, NewOutboxMessage, OutboxMessage, OutboxStatus, OutboxStore};
 pub use store::{Backend, CatalogStore, NewConnectionRow};
 
 #[cfg(feature = "testing")]

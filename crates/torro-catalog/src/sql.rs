@@ -882,6 +882,10 @@ macro_rules! impl_catalog_store {
                 self
             }
 
+            fn outbox(&self) -> &dyn crate::OutboxStore {
+                self
+            }
+
             async fn migrate(&self) -> Result<()> {
                 let migrator = migrator(&[
                     (1, "init", include_str!(concat!("../migrations/", $dir, "/0001_init.sql"))),

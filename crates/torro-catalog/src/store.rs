@@ -49,6 +49,8 @@ pub trait CatalogStore: Send + Sync + 'static {
     fn jobs(&self) -> &dyn crate::JobStore;
     /// Lineage: datasets, processes, runs, edges over time (see [`crate::lineage`]).
     fn lineage(&self) -> &dyn crate::lineage::LineageStore;
+    /// The notification outbox (see [`crate::outbox`]).
+    fn outbox(&self) -> &dyn crate::OutboxStore;
 
     /// Applies pending migrations; safe to call on every start.
     async fn migrate(&self) -> Result<()>;

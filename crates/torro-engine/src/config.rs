@@ -20,6 +20,9 @@ pub struct TorroConfig {
     /// Scheduling and the job queue (see docs/scheduling.md).
     #[serde(default)]
     pub jobs: JobSettings,
+    /// E-mails and webhooks sent when a scan found something (see docs/scheduling.md).
+    #[serde(default)]
+    pub notifications: crate::notify::NotificationSettings,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -281,6 +284,7 @@ impl TorroConfig {
                 *value = expand_env(&source.name, key, value)?;
             }
         }
+        config.notifications.expand_env()?;
         config.validate()?;
         Ok(config)
     }
@@ -301,6 +305,7 @@ impl TorroConfig {
             ));
         }
         self.jobs.validate()?;
+        self.notifications.validate()?;
         let mut names = std::collections::HashSet::new();
         for s in &self.sources {
             if s.name.trim().is_empty() {

@@ -60,9 +60,15 @@ async fn scan(
     let (source_namespace, scan) = match scanned {
         Ok(ok) => ok,
         Err(message) => {
-            return Ok(store
-                .finish_scan_run(scan_id, ScanStatus::Failed, &counts, Some(&message))
-                .await?);
+            return Ok(crate::notify::finish_run(
+                store,
+                control.notify.as_deref(),
+                scan_id,
+                ScanStatus::Failed,
+                &counts,
+                Some(&message),
+            )
+            .await?);
         }
     };
     counts.listed = scan.objects.len() as i64;
@@ -86,9 +92,15 @@ async fn scan(
     for batch in scan.objects.chunks(BATCH) {
         if control.cancel.is_cancelled() {
             store.record_scan_errors(scan_id, &errors).await?;
-            return Ok(store
-                .finish_scan_run(scan_id, ScanStatus::Cancelled, &counts, Some("cancelled"))
-                .await?);
+            return Ok(crate::notify::finish_run(
+                store,
+                control.notify.as_deref(),
+                scan_id,
+                ScanStatus::Cancelled,
+                &counts,
+                Some("cancelled"),
+            )
+            .await?);
         }
         match store.assets().upsert_assets(&scope, batch).await {
             Ok(outcomes) => {
@@ -137,9 +149,15 @@ async fn scan(
     counts.failed += scan.errors.len() as i64;
     store.record_scan_errors(scan_id, &errors).await?;
     progress.update(&counts);
-    Ok(store
-        .finish_scan_run(scan_id, ScanStatus::Succeeded, &counts, None)
-        .await?)
+    Ok(crate::notify::finish_run(
+        store,
+        control.notify.as_deref(),
+        scan_id,
+        ScanStatus::Succeeded,
+        &counts,
+        None,
+    )
+    .await?)
 }
 
 /// Lineage from every view, materialized view and routine definition (edges whose SQL

@@ -206,10 +206,14 @@ impl Engine {
             worker: worker.to_string(),
             attempt: job.attempts,
         });
+        let control = ScanControl {
+            notify: self.notify_plan(payload.connection_id).await.map(std::sync::Arc::new),
+            ..control.clone()
+        };
         match payload.connection_id {
-            Some(id) => self.run_connection_scan(id, scan_id, control).await,
+            Some(id) => self.run_connection_scan(id, scan_id, &control).await,
             None if self.config().sources.is_empty() => Err(EngineError::NoSources),
-            None => crate::scan::execute(self.store(), self.config(), scan_id, &NoProgress, control).await,
+            None => crate::scan::execute(self.store(), self.config(), scan_id, &NoProgress, &control).await,
         }
     }
 

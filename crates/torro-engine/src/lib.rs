@@ -11,6 +11,7 @@ mod inspect;
 pub mod jobs;
 mod known;
 pub mod lineage;
+pub mod notify;
 mod scan;
 pub mod scheduler;
 pub mod secrets;

@@ -32,6 +32,8 @@ pub struct ScanControl {
     /// Cancelled: the scan stops at the next object and ends as `cancelled`.
     pub cancel: tokio_util::sync::CancellationToken,
     pub events: Events,
+    /// Who is told when the scan found something (outbox rows written with its finish).
+    pub notify: Option<Arc<crate::notify::NotifyPlan>>,
 }
 
 pub(crate) async fn execute(
@@ -48,9 +50,15 @@ pub(crate) async fn execute(
             Ok(()) => {}
             Err(Failure::Cancelled) => {
                 run.flush_errors().await?;
-                let done = store
-                    .finish_scan_run(scan_id, ScanStatus::Cancelled, &run.counts, Some("cancelled"))
-                    .await?;
+                let done = crate::notify::finish_run(
+                    store,
+                    control.notify.as_deref(),
+                    scan_id,
+                    ScanStatus::Cancelled,
+                    &run.counts,
+                    Some("cancelled"),
+                )
+                .await?;
                 run.finished(&done);
                 return Ok(done);
             }
@@ -63,9 +71,15 @@ pub(crate) async fn execute(
                 // The catalog itself failed: record what we can and stop.
                 let message = format!("the catalog could not be written: {e}");
                 let _ = run.flush_errors().await;
-                if let Ok(done) = store
-                    .finish_scan_run(scan_id, ScanStatus::Failed, &run.counts, Some(&message))
-                    .await
+                if let Ok(done) = crate::notify::finish_run(
+                    store,
+                    control.notify.as_deref(),
+                    scan_id,
+                    ScanStatus::Failed,
+                    &run.counts,
+                    Some(&message),
+                )
+                .await
                 {
                     run.finished(&done);
                 }
@@ -79,9 +93,15 @@ pub(crate) async fn execute(
     } else {
         (ScanStatus::Failed, Some(failures.join("; ")))
     };
-    let done = store
-        .finish_scan_run(scan_id, status, &run.counts, message.as_deref())
-        .await?;
+    let done = crate::notify::finish_run(
+        store,
+        control.notify.as_deref(),
+        scan_id,
+        status,
+        &run.counts,
+        message.as_deref(),
+    )
+    .await?;
     run.finished(&done);
     Ok(done)
 }

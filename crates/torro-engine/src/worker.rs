@@ -52,9 +52,18 @@ impl Worker {
         Worker { engine, options }
     }
 
-    /// Runs until `shutdown` is cancelled and the running jobs have ended.
+    /// Runs until `shutdown` is cancelled and the running jobs have ended. With
+    /// notifications configured, a sibling task delivers the outbox.
     pub async fn run(self, shutdown: CancellationToken) {
         let mut slots = tokio::task::JoinSet::new();
+        if self.engine.config().notifications.enabled() {
+            slots.spawn(crate::notify::run_outbox(
+                self.engine.clone(),
+                format!("{}/outbox", self.options.name),
+                self.options.poll,
+                shutdown.clone(),
+            ));
+        }
         for slot in 0..self.options.concurrency {
             let engine = self.engine.clone();
             let options = self.options.clone();
@@ -124,6 +133,7 @@ async fn run_job(engine: &Engine, options: &WorkerOptions, owner: &str, job: Job
     let control = ScanControl {
         cancel: token.clone(),
         events: engine.events().clone(),
+        notify: None,
     };
     if let Some(scan_id) = job.scan_id {
         engine.inner.local.started(scan_id, token.clone());
@@ -190,10 +200,20 @@ async fn end_job(
                     Some(run) => run.counts,
                     None => Default::default(),
                 };
-                let run = engine
-                    .store()
-                    .finish_scan_run(scan_id, ScanStatus::Failed, &counts, Some(&message))
-                    .await?;
+                // A scan that failed for good is news too: its notifications go with its end.
+                let connection_id = serde_json::from_value::<crate::jobs::ScanJob>(job.payload.clone())
+                    .ok()
+                    .and_then(|p| p.connection_id);
+                let plan = engine.notify_plan(connection_id).await;
+                let run = crate::notify::finish_run(
+                    engine.store(),
+                    plan.as_ref(),
+                    scan_id,
+                    ScanStatus::Failed,
+                    &counts,
+                    Some(&message),
+                )
+                .await?;
                 engine.events().send(crate::EngineEvent::ScanFinished {
                     scan_id,
                     status: run.status,

@@ -4,7 +4,9 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{assets, connections, datasets, discovery, events, health, lineage, openlineage, scans};
+use crate::routes::{
+    assets, connections, datasets, discovery, events, health, lineage, notifications, openlineage, scans,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +28,7 @@ use crate::routes::{assets, connections, datasets, discovery, events, health, li
         scans::errors,
         scans::cancel,
         events::events,
+        notifications::test,
         connections::create,
         connections::list,
         connections::show,
@@ -66,6 +69,7 @@ use crate::routes::{assets, connections, datasets, discovery, events, health, li
         (name = "connections", description = "Managed connections: storage accounts, their secrets (never returned), tests and scans"),
         (name = "datasets", description = "Logical datasets: partition folders and numbered part files rolled up"),
         (name = "assets", description = "One catalog: database tables, views, routines and triggers, files and datasets"),
+        (name = "notifications", description = "E-mails and webhooks sent when a scan found something"),
         (name = "health", description = "Liveness and database check"),
         (name = "lineage", description = "Lineage: processes, manual edges, SQL, graph over time, impact, exports"),
         (name = "openlineage", description = "OpenLineage intake and the Marquez read API subset"),

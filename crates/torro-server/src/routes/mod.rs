@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod events;
 pub mod health;
 pub mod lineage;
+pub mod notifications;
 pub mod openlineage;
 pub mod scans;
 
@@ -55,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/scans/{id}/errors", get(scans::errors))
         .route("/api/scans/{id}/cancel", post(scans::cancel))
         .route("/api/events", get(events::events))
+        .route("/api/notifications/test", post(notifications::test))
         .route("/api/lineage/process", post(lineage::process))
         .route("/api/lineage/manual", post(lineage::manual))
         .route("/api/lineage/manual/{id}", delete(lineage::close_manual))

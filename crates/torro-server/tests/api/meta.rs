@@ -28,6 +28,43 @@ async fn health_reports_the_database() {
 }
 
 #[tokio::test]
+async fn notification_test_reports_each_channel() {
+    // Nothing listens on this port: the webhook fails, and the answer says why.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = TestApp::spawn_with(|_| {
+        TorroConfig::from_toml(&format!(
+            "[[notifications.webhooks]]\nname = \"down\"\nurl = \"http://127.0.0.1:{port}/hook\"\nsecret = \"never-shown\"\n"
+        ))
+        .unwrap()
+    })
+    .await;
+    let (status, body) = app.post("/api/notifications/test").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["ok"], false, "{body}");
+    assert_eq!(body["channels"][0]["channel"], "webhook");
+    assert_eq!(body["channels"][0]["name"], "down");
+    assert_eq!(body["channels"][0]["ok"], false);
+    assert!(
+        body["channels"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("webhook \"down\""),
+        "{body}"
+    );
+    assert!(!body.to_string().contains("never-shown"));
+
+    let (status, body) = TestApp::spawn().await.post("/api/notifications/test").await;
+    assert_eq!(
+        (status, body["ok"].clone(), body["channels"].clone()),
+        (StatusCode::OK, false.into(), serde_json::json!([]))
+    );
+}
+
+#[tokio::test]
 async fn openapi_document_lists_every_path() {
     let app = TestApp::spawn().await;
     let (status, doc) = app.get("/api/openapi.json").await;
@@ -53,6 +90,7 @@ async fn openapi_document_lists_every_path() {
         "/api/scans",
         "/api/scans/{id}",
         "/api/scans/{id}/errors",
+        "/api/notifications/test",
     ] {
         assert!(
             paths.contains_key(path),
@@ -117,6 +155,9 @@ impl CatalogStore for BrokenStore {
     }
     fn lineage(&self) -> &dyn torro_catalog::lineage::LineageStore {
         unreachable!("the broken-database tests never read lineage")
+    }
+    fn outbox(&self) -> &dyn torro_catalog::OutboxStore {
+        unreachable!("the broken-database tests never send notifications")
     }
     async fn migrate(&self) -> Result<()> {
         broken()
