@@ -23,13 +23,11 @@ async fn store() -> (Arc<dyn CatalogStore>, tempfile::TempDir) {
     (store, dir)
 }
 
-fn upstream(l: &Lineage) -> impl std::future::Future<Output = Vec<String>> + '_ {
-    async move {
-        let g = l.graph(&GraphQuery::new(VIEW, Direction::Upstream, 1)).await.unwrap();
-        let mut urns: Vec<String> = g.nodes.into_iter().map(|n| n.urn).filter(|u| u != VIEW).collect();
-        urns.sort();
-        urns
-    }
+async fn upstream(l: &Lineage) -> Vec<String> {
+    let g = l.graph(&GraphQuery::new(VIEW, Direction::Upstream, 1)).await.unwrap();
+    let mut urns: Vec<String> = g.nodes.into_iter().map(|n| n.urn).filter(|u| u != VIEW).collect();
+    urns.sort();
+    urns
 }
 
 #[tokio::test]
