@@ -405,3 +405,103 @@ async fn sqlite_missing_and_damaged_files_give_clear_errors() {
         .unwrap_err();
     assert!(e.to_string().contains("not a readable SQLite database"), "{e}");
 }
+
+// Oracle: no Oracle server can run here (no image, no client library), so these tests
+// provoke only what a loopback socket can: a closed port, a listener that hangs up, one
+// that answers garbage and one that stays silent. Each must fail fast with a message that
+// says what to check and never holds the password. The dictionary-row mapping is
+// unit-tested in src/database/oracle.rs on recorded rows.
+
+const ORACLE_PASSWORD: &str = "Tiger-Secret-42";
+
+fn oracle_config(port: u16) -> DatabaseConfig {
+    let settings = DatabaseSettings {
+        jdbc_url: Some(format!("jdbc:oracle:thin:@//127.0.0.1:{port}/ORCLPDB1")),
+        user: Some("scott".into()),
+        ..Default::default()
+    };
+    config(StorageType::Oracle, settings, Some(ORACLE_PASSWORD))
+}
+
+/// A loopback listener that treats each connection with `serve` (in its own task).
+async fn oracle_fake_listener<F, Fut>(serve: F) -> u16
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            tokio::spawn(serve(socket));
+        }
+    });
+    port
+}
+
+/// `test_connection` and `scan` both fail within `bound`; their messages pass `check`.
+async fn oracle_fails(source: &dyn torro_connectors::database::DatabaseSource, bound: u64, check: &str) {
+    let started = std::time::Instant::now();
+    let e = source.test_connection().await.unwrap_err();
+    let s = source.scan().await.unwrap_err();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(bound),
+        "took {:?}",
+        started.elapsed()
+    );
+    for e in [e, s] {
+        let text = e.to_string();
+        eprintln!("{text}");
+        assert!(matches!(e, DatabaseError::Connect(_)), "{text}");
+        assert!(text.contains(check), "{text}");
+        assert!(!text.contains(ORACLE_PASSWORD), "password leaked: {text}");
+    }
+}
+
+#[tokio::test]
+async fn oracle_closed_port_says_cannot_reach() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let source = open(&oracle_config(port)).unwrap();
+    assert_eq!(source.namespace(), format!("oracle://127.0.0.1:{port}"));
+    oracle_fails(source.as_ref(), 5, "cannot reach").await;
+}
+
+#[tokio::test]
+async fn oracle_listener_that_hangs_up_or_answers_garbage_is_not_oracle() {
+    let hang_up = oracle_fake_listener(|socket| async move { drop(socket) }).await;
+    oracle_fails(open(&oracle_config(hang_up)).unwrap().as_ref(), 5, "Oracle listener").await;
+
+    let garbage = oracle_fake_listener(|mut socket| async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut buf = [0u8; 1024];
+        let _ = socket.read(&mut buf).await;
+        let _ = socket
+            .write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n\xff\xfe\x00\x00\x01garbage")
+            .await;
+    })
+    .await;
+    oracle_fails(
+        open(&oracle_config(garbage)).unwrap().as_ref(),
+        5,
+        "cannot connect to oracle",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn oracle_silent_listener_is_bounded_by_the_connect_timeout() {
+    // Holds each connection open for a while without a byte: the driver's login has no
+    // read timeout, so only our connect bound ends the wait.
+    let silent = oracle_fake_listener(|socket| async move {
+        tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+        drop(socket);
+    })
+    .await;
+    let source = torro_connectors::database::oracle::OracleSource::new(oracle_config(silent))
+        .with_connect_timeout(std::time::Duration::from_secs(1));
+    oracle_fails(&source, 4, "timed out").await;
+}

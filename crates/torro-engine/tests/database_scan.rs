@@ -200,6 +200,40 @@ async fn unreachable_database_fails_the_run_and_the_test_clearly() {
     catalog.drop_database().await;
 }
 
+/// No Oracle server can run here: an unreachable one is what the engine can be shown to handle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_oracle_fails_the_run_and_the_test_without_the_password() {
+    let Some(catalog) = torro_catalog::testing::sqlite(true).await else {
+        return;
+    };
+    // The password is stored encrypted, so this engine needs a key.
+    let key = torro_engine::SecretKey::from_bytes([7; 32]);
+    let engine = Engine::with_secrets(
+        catalog.store.clone(),
+        TorroConfig::default(),
+        torro_engine::SecretBox::new(&key),
+    );
+    let settings = DatabaseSettings {
+        jdbc_url: Some("jdbc:oracle:thin:@127.0.0.1:1:ORCL".into()),
+        user: Some("scott".into()),
+        ..Default::default()
+    };
+    let mut oracle = input("ora", StorageType::Oracle, settings);
+    oracle.secrets.insert("password".into(), "Tiger-Secret-42".into());
+    let c = engine.connections().create(&oracle, "test").await.unwrap();
+    let test = engine.connections().test(c.id).await.unwrap();
+    assert!(!test.ok);
+    let summary = test.error_summary().unwrap();
+    assert!(summary.contains("cannot reach the listener"), "{test:?}");
+    assert!(!summary.contains("Tiger-Secret-42"), "{summary}");
+    let run = scan(&engine, c.id).await;
+    assert_eq!(run.status, ScanStatus::Failed);
+    let message = run.message.unwrap();
+    assert!(message.contains("oracle at 127.0.0.1:1"), "{message}");
+    assert!(!message.contains("Tiger-Secret-42"), "{message}");
+    catalog.drop_database().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_database_settings_name_the_field() {
     let Some(catalog) = torro_catalog::testing::sqlite(true).await else {

@@ -78,17 +78,20 @@ pub trait DatabaseSource: Send + Sync {
     async fn scan(&self) -> Result<DatabaseScan, DatabaseError>;
 }
 
-/// The connector for `config`'s kind. Oracle is not built yet.
+/// The connector for `config`'s kind (Oracle only with the `oracle` feature).
 pub fn open(config: &DatabaseConfig) -> Result<Box<dyn DatabaseSource>, DatabaseError> {
     Ok(match config.kind {
         StorageType::Postgres => Box::new(PostgresSource::new(config.clone())),
         StorageType::Mysql => Box::new(MySqlSource::new(config.clone())),
         StorageType::Sqlite => Box::new(SqliteSource::new(config.clone())),
         StorageType::Snowflake => Box::new(SnowflakeSource::new(config.clone())),
+        #[cfg(feature = "oracle")]
+        StorageType::Oracle => Box::new(oracle::OracleSource::new(config.clone())),
+        #[cfg(not(feature = "oracle"))]
         StorageType::Oracle => {
             return Err(DatabaseError::Config(
-                "the oracle connector is not available in this build of Torro: no Oracle driver is built in \
-                 (its settings and dictionary-row mapping are; see docs/databases.md)"
+                "the oracle connector is not in this build of Torro: build torro-connectors with its `oracle` \
+                 feature (the torro binary has it by default)"
                     .into(),
             ));
         }
