@@ -83,6 +83,9 @@ export function Assets() {
           slotProps={{ select: { displayEmpty: true }, inputLabel: { shrink: true } }}
         >
           <MenuItem value="">All connections</MenuItem>
+          {params.connector && !connections.data?.connections.some((c) => c.id === params.connector) && (
+            <MenuItem value={String(params.connector)}>Connection {params.connector}</MenuItem>
+          )}
           {connections.data?.connections.map((c) => (
             <MenuItem key={c.id} value={String(c.id)}>
               {c.name}
