@@ -14,7 +14,13 @@ use crate::location::{StorageLocation, StorageType};
 /// `namespace` + `name` → the URN Torro shows and matches on: `namespace/name`, or
 /// `namespace` + `name` when the name already starts with `/` (local file paths).
 pub fn lineage_urn(namespace: &str, name: &str) -> String {
-    let ns = namespace.trim_end_matches('/');
+    // A namespace with an empty authority (`sqlite://`) keeps its `//`: trimming it made
+    // `sqlite:/path`, which matched no asset's `sqlite:///path` URN.
+    let ns = if namespace.ends_with("://") {
+        namespace
+    } else {
+        namespace.trim_end_matches('/')
+    };
     if name.starts_with('/') || ns.is_empty() {
         format!("{ns}{name}")
     } else {
@@ -539,6 +545,19 @@ pub struct ImpactedDataset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_authority_keeps_its_slashes() {
+        assert_eq!(
+            lineage_urn("sqlite://", "tmp/shop.db/main.orders"),
+            "sqlite:///tmp/shop.db/main.orders"
+        );
+        assert_eq!(
+            lineage_urn("sqlite://", "/tmp/shop.db/main.orders"),
+            "sqlite:///tmp/shop.db/main.orders"
+        );
+        assert_eq!(lineage_urn("s3://lake/", "raw/x"), "s3://lake/raw/x");
+    }
 
     #[test]
     fn urns_join_and_split_round_trip() {

@@ -1,9 +1,12 @@
 import { describe, expect, test } from "vitest";
-import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { configure, fireEvent, screen, waitFor, within } from "@testing-library/react";
 
 import { stubFetch } from "../test/fetch";
 import { renderWithProviders } from "../test/render";
 import { CancelScanButton } from "./CancelScanButton";
+
+// The machine is shared with builds: wait longer than the default second.
+configure({ asyncUtilTimeout: 5000 });
 
 describe("cancel a scan", () => {
   test("asks first, then posts the cancel route", async () => {

@@ -30,9 +30,10 @@ function NodeName({ row }: { row: LineageRow }) {
   // Database objects carry no catalog id in the graph: look their URN up among the assets.
   const lookup = useAssetByUrn(row.node.urn, row.node.name, known === null);
   const id = known ?? lookup.data?.id ?? null;
-  const text = row.node.name;
+  // The catalog's qualified name reads better than a URN path (`tmp/shop.db/main.orders`).
+  const text = lookup.data?.qualified_name || row.node.name;
   return id ? (
-    <Link component={RouterLink} to={`/assets/${id}`} underline="hover" sx={{ fontWeight: 500, overflowWrap: "anywhere" }}>
+    <Link component={RouterLink} to={`/assets/${id}`} underline="hover" sx={{ fontWeight: 500, overflowWrap: "anywhere" }} title={row.node.urn}>
       {text}
     </Link>
   ) : (
@@ -50,7 +51,7 @@ function Row({ row }: { row: LineageRow }) {
         <Chip label={row.hops === 1 ? "direct" : `${row.hops} hops`} size="small" variant="outlined" />
       </Stack>
       <Typography variant="caption" color="text.secondary" component="div" sx={{ overflowWrap: "anywhere" }}>
-        {row.node.namespace}
+        {row.node.urn}
       </Typography>
       {row.edges.map((e) => {
         const process = row.processes.find((p) => p.urn === e.process);

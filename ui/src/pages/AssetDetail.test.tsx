@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { configure, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { Route, Routes } from "react-router";
 
 import { stubFetch } from "../test/fetch";
@@ -7,6 +7,9 @@ import { renderWithProviders } from "../test/render";
 import { sampleAsset, sampleGraph } from "../test/assets";
 import { patchBody, splitList } from "../components/BusinessMetadataEditor";
 import { AssetDetailPage, metadataItems } from "./AssetDetail";
+
+// The machine is shared with builds: wait longer than the default second.
+configure({ asyncUtilTimeout: 5000 });
 
 const page = (route: string) =>
   renderWithProviders(
@@ -18,6 +21,9 @@ const page = (route: string) =>
 
 afterEach(() => window.localStorage.clear());
 
+// The machine is shared: generous budgets for tests that type into dialogs.
+const SLOW = 20_000;
+
 describe("asset detail", () => {
   test("shows the header, columns with keys and defaults, and the definition", async () => {
     stubFetch({ "GET /api/assets/db-1": () => ({ body: sampleAsset() }) });
@@ -28,7 +34,7 @@ describe("asset detail", () => {
     expect(within(columns).getByText("PK")).toBeTruthy();
     expect(within(columns).getAllByText("in euros").length).toBeGreaterThan(0);
     expect(screen.getByRole("region", { name: "Definition" }).textContent).toContain("CREATE VIEW big_orders");
-  });
+  }, SLOW);
 
   test("edits business metadata with PATCH, and shows the API's error", async () => {
     let fail = true;
@@ -56,7 +62,7 @@ describe("asset detail", () => {
     fireEvent.click(within(dialog).getByRole("button", { name: "Save" }));
     await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
     expect(await screen.findByText("Orders over 100")).toBeTruthy();
-  });
+  }, SLOW);
 
   test("files and datasets are not edited here", async () => {
     stubFetch({ "GET /api/assets/file-4": () => ({ body: sampleAsset({ id: "file-4", type: "file", definition: null }) }) });
@@ -64,7 +70,7 @@ describe("asset detail", () => {
     await screen.findByRole("heading", { name: "shop.main.big_orders" });
     expect(screen.queryByRole("button", { name: "Edit" })).toBeNull();
     expect(screen.getByRole("link", { name: "Open the file's review" }).getAttribute("href")).toBe("/discoveries/4");
-  });
+  }, SLOW);
 
   test("the lineage tab lists upstream and downstream with column mappings, and links nodes to assets", async () => {
     const calls = stubFetch({
@@ -77,26 +83,26 @@ describe("asset detail", () => {
     page("/assets/db-1#lineage");
     const upstream = await screen.findByRole("region", { name: "Upstream" });
     expect(within(upstream).getByRole("link", { name: "lake/raw/orders.csv" }).getAttribute("href")).toBe("/assets/file-7");
-    expect(await within(upstream).findByRole("link", { name: "main.orders" })).toHaveProperty("href", expect.stringContaining("/assets/db-2"));
+    expect(await within(upstream).findByRole("link", { name: "shop.main.big_orders" })).toHaveProperty("href", expect.stringContaining("/assets/db-2"));
     expect(within(upstream).getByText("amount → amount (filter only)")).toBeTruthy();
     const downstream = screen.getByRole("region", { name: "Downstream" });
     expect(within(downstream).getByText("amount → total (SUM(amount))")).toBeTruthy();
     expect(calls.find((c) => c.url.startsWith("/api/lineage/graph"))?.url).toBe(
       "/api/lineage/graph?urn=sqlite%3A%2F%2F%2Ftmp%2Fshop.db%2Fmain.big_orders&direction=both&depth=1",
     );
-  });
+  }, SLOW);
 
   test("an asset without lineage (404) says so instead of failing", async () => {
     stubFetch({ "GET /api/assets/db-1": () => ({ body: sampleAsset() }) });
     page("/assets/db-1#lineage");
     expect(await screen.findByText("No lineage recorded")).toBeTruthy();
-  });
+  }, SLOW);
 
   test("a missing asset and a malformed id say so", async () => {
     stubFetch({});
     page("/assets/db-9");
     expect(await screen.findByText("Asset db-9 does not exist")).toBeTruthy();
-  });
+  }, SLOW);
 });
 
 describe("business metadata body", () => {
@@ -110,16 +116,16 @@ describe("business metadata body", () => {
       owners: [],
       comment: "why",
     });
-  });
+  }, SLOW);
 
   test("lists split on commas and lines, without blanks or repeats", () => {
     expect(splitList("a, b,,\n c, a")).toEqual(["a", "b", "c"]);
-  });
+  }, SLOW);
 
   test("metadata objects become readable rows", () => {
     expect(metadataItems({ row_estimate: 12, primary_key: ["id"], empty: [], none: null })).toEqual([
       ["Row estimate", "12"],
       ["Primary key", '["id"]'],
     ]);
-  });
+  }, SLOW);
 });

@@ -1,11 +1,14 @@
 import { describe, expect, test } from "vitest";
-import { fireEvent, screen, waitFor } from "@testing-library/react";
+import { configure, fireEvent, screen, waitFor } from "@testing-library/react";
 import { Route, Routes, useLocation } from "react-router";
 
 import { stubFetch } from "../test/fetch";
 import { renderWithProviders } from "../test/render";
 import { sampleAsset } from "../test/assets";
 import { Assets } from "./Assets";
+
+// The machine is shared with builds: wait longer than the default second.
+configure({ asyncUtilTimeout: 5000 });
 
 function Where() {
   const { search } = useLocation();
@@ -15,6 +18,8 @@ function Where() {
 const list = (assets = [sampleAsset(), sampleAsset({ id: "file-2", type: "file", qualified_name: "lake/raw/a.csv", deleted: true })]) => ({
   body: { assets, pagination: { page: 0, size: 25, total: assets.length, total_pages: 1 } },
 });
+
+const SLOW = 20_000;
 
 describe("Assets page", () => {
   test("reads filters from the URL, writes the debounced search and type back, and links rows", async () => {
@@ -34,7 +39,7 @@ describe("Assets page", () => {
     fireEvent.click(screen.getByRole("button", { name: "Table" }));
     await waitFor(() => expect(screen.getByLabelText("location").textContent).toBe("?search=orders&type=table&connector=3"));
     await waitFor(() => expect(calls.at(-1)?.url).toBe("/api/assets?size=25&type=table&search=orders&connector=3&page=0"));
-  });
+  }, SLOW);
 
   test("an empty filtered list offers to clear the filters", async () => {
     stubFetch({ "GET /api/assets": () => list([]), "GET /api/connections": () => ({ body: { connections: [] } }) });
@@ -46,5 +51,5 @@ describe("Assets page", () => {
     );
     fireEvent.click(await screen.findByRole("button", { name: "Clear search and filters" }));
     await waitFor(() => expect(screen.getByLabelText("location").textContent).toBe(""));
-  });
+  }, SLOW);
 });
