@@ -15,8 +15,9 @@ export default defineConfig({
     },
   },
   build: {
-    // Hashed file names under assets/ are what lets the server cache them for a year.
-    assetsDir: "assets",
+    // Hashed file names under static/ are what lets the server cache them for a year.
+    // (Not assets/: /assets/{id} is a page of the UI.)
+    assetsDir: "static",
     chunkSizeWarningLimit: 1024,
   },
   test: {

@@ -126,7 +126,7 @@ fn placeholder(why: &str) -> PathBuf {
     let html = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Torro</title>\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <link rel=\"stylesheet\" href=\"/assets/placeholder.css\"></head>\n<body><main>\
+         <link rel=\"stylesheet\" href=\"/static/placeholder.css\"></head>\n<body><main>\
          <h1>Torro</h1><p>The web UI was not built into this binary: {escaped}.</p>\
          <p>Build it with <code>cd ui &amp;&amp; npm ci &amp;&amp; npm run build</code>, then rebuild Torro. \
          The API works meanwhile: <a href=\"/api/discovery\">/api/discovery</a>, \
@@ -135,9 +135,9 @@ fn placeholder(why: &str) -> PathBuf {
     let css = "body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}\
                code{background:#eee;padding:0 .2em}\n";
     let write = || -> std::io::Result<()> {
-        fs::create_dir_all(out.join("assets"))?;
+        fs::create_dir_all(out.join("static"))?;
         fs::write(out.join("index.html"), html)?;
-        fs::write(out.join("assets/placeholder.css"), css)
+        fs::write(out.join("static/placeholder.css"), css)
     };
     if let Err(e) = write() {
         panic!("cannot write the UI placeholder under {}: {e}", out.display());

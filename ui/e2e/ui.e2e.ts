@@ -3,8 +3,9 @@
 // finish. Any console error fails the test. Screenshots of every page go to
 // ui/e2e-screenshots/ (git-ignored) for a person to look at.
 
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import type { Browser, Page } from "playwright-core";
@@ -359,6 +360,134 @@ describe("torro web UI", () => {
     await screenshot(page, "dataset-detail-1280");
   });
 
+  test("files are assets too: list, type filter, a file's columns and history, wide and narrow", async () => {
+    const { assets } = await api<{ assets: { id: string; qualified_name: string; columns: unknown[] }[] }>("/api/assets?type=file&size=100");
+    expect(assets.length).toBeGreaterThan(0);
+    for (const [viewport, label] of [
+      [DESKTOP, "1280"],
+      [PHONE, "390"],
+    ] as const) {
+      const page = await open("/assets", { viewport });
+      await page.getByRole("heading", { name: "Assets", exact: true }).waitFor();
+      await page.getByRole("table", { name: "Assets" }).getByRole("link").first().waitFor();
+      await screenshot(page, `assets-${label}`);
+      await current!.close();
+      current = null;
+    }
+    const page = await open("/assets");
+    await page.getByRole("group", { name: "Asset type" }).getByRole("button", { name: "File", exact: true }).click();
+    await page.waitForURL(/type=file/);
+    const file = assets.find((a) => a.columns.length > 0) ?? assets[0]!;
+    await page.getByRole("textbox", { name: "Search assets" }).fill(file.qualified_name);
+    await page.waitForURL(/search=/);
+    await page.getByRole("link", { name: file.qualified_name, exact: true }).click();
+    await page.getByRole("heading", { name: file.qualified_name }).waitFor();
+    await page.getByRole("link", { name: "Open the file's review" }).waitFor();
+    if (file.columns.length > 0) await page.getByRole("table", { name: "Columns" }).waitFor();
+    await screenshot(page, "asset-file-1280");
+    await page.getByRole("tab", { name: "Schema history" }).click();
+    await page.getByRole("region", { name: "Version 1" }).waitFor();
+    await screenshot(page, "asset-file-history-1280");
+  });
+
+  test("a SQLite database: tables and views as assets, the view's lineage, and business metadata edits", async () => {
+    // A small database beside the demo lake, scanned through a managed connection.
+    const path = join(dirname(server.demoDir), "shop.db");
+    const sql = [
+      "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, country TEXT DEFAULT 'NL');",
+      "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customers(id), amount REAL NOT NULL DEFAULT 0, placed_at TEXT);",
+      "CREATE VIEW big_orders AS SELECT o.id, c.name AS customer, o.amount FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.amount > 100;",
+      "CREATE VIEW customer_totals AS SELECT customer, SUM(amount) AS total FROM big_orders GROUP BY customer;",
+    ].join("\n");
+    // Python's standard sqlite3 module: on every machine of this project (the sqlite3 CLI is not).
+    execFileSync("python3", ["-c", "import sqlite3, sys; sqlite3.connect(sys.argv[1]).executescript(sys.stdin.read())", path], {
+      input: sql,
+    });
+    const connection = await api<{ id: number }>("/api/connections", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        name: "e2e-shop",
+        connector_type: "sqlite",
+        config: { containers: [], folders: [], file_extensions: [], options: {}, database: { jdbc_url: `jdbc:sqlite:${path}` } },
+        secrets: {},
+        environment: "e2e",
+        env_type: "",
+        data_source_type: "",
+        tags: [],
+      }),
+    });
+    expect(connection.id).toBeGreaterThan(0);
+    const queued = await api<{ scan_id: number }>(`/api/connections/${connection.id}/scan`, { method: "POST" });
+    for (let i = 0; ; i++) {
+      const run = await api<{ status: string; message: string | null }>(`/api/scans/${queued.scan_id}`);
+      if (run.status === "succeeded") break;
+      if (run.status !== "queued" && run.status !== "running") throw new Error(`the database scan ended ${run.status}: ${run.message}`);
+      if (i > 150) throw new Error("the database scan did not finish in 30 s");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    const page = await open(`/assets?connector=${connection.id}`);
+    const table = page.getByRole("table", { name: "Assets" });
+    await table.getByRole("link", { name: /big_orders$/ }).waitFor();
+    await table.getByRole("link", { name: /orders$/ }).first().waitFor();
+    await screenshot(page, "assets-database-1280");
+    await page.getByRole("group", { name: "Asset type" }).getByRole("button", { name: "View", exact: true }).click();
+    await page.waitForURL(/type=view/);
+    await table.getByRole("link", { name: /big_orders$/ }).click();
+
+    // Columns and the definition.
+    await page.getByRole("heading", { name: /big_orders$/ }).waitFor();
+    await page.getByRole("table", { name: "Columns" }).getByText("customer", { exact: true }).waitFor();
+    await page.getByRole("region", { name: "Definition" }).getByText(/CREATE VIEW big_orders/).waitFor();
+    await screenshot(page, "asset-view-1280");
+
+    // Lineage: orders and customers feed it, customer_totals reads it.
+    await page.getByRole("tab", { name: "Lineage" }).click();
+    const upstream = page.getByRole("region", { name: "Upstream" });
+    await upstream.getByRole("link", { name: /orders$/ }).waitFor();
+    await upstream.getByRole("link", { name: /customers$/ }).waitFor();
+    await page.getByRole("region", { name: "Downstream" }).getByRole("link", { name: /customer_totals$/ }).waitFor();
+    await screenshot(page, "asset-lineage-1280");
+    await page.getByRole("combobox", { name: "Depth" }).click();
+    await page.getByRole("option", { name: "2 hops" }).click();
+    await page.getByRole("textbox", { name: "As of" }).fill("2000-01-01");
+    await page.getByText("No lineage recorded").waitFor();
+    await page.getByRole("textbox", { name: "As of" }).fill("");
+    await upstream.getByRole("link", { name: /orders$/ }).waitFor();
+
+    // Business metadata: the API refuses an edit without a name, then takes it.
+    await page.getByRole("button", { name: "Edit" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByRole("textbox", { name: "Description" }).fill("Orders over 100 euros, with the customer's name.");
+    await dialog.getByRole("textbox", { name: "Tags" }).fill("sales, finance");
+    await dialog.getByRole("textbox", { name: "Owners" }).fill("ana@example.com");
+    await dialog.getByRole("textbox", { name: /Your name/ }).fill("");
+    allowHttpStatus(400);
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.getByText("by is required").waitFor();
+    await screenshot(page, "asset-edit-error-1280");
+    await dialog.getByRole("textbox", { name: /Your name/ }).fill("Ana");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await page.getByText("Orders over 100 euros, with the customer's name.").waitFor();
+    await page.getByRole("tab", { name: "Details" }).click();
+    await page.getByRole("region", { name: "Catalog facts" }).waitFor();
+    await screenshot(page, "asset-details-1280");
+    const url = page.url().replace(/#.*$/, "");
+
+    const phone = await (async () => {
+      await current!.close();
+      current = null;
+      return open(new URL(url).pathname, { viewport: PHONE, dark: true });
+    })();
+    await phone.getByRole("table", { name: "Columns" }).waitFor();
+    await screenshot(phone, "asset-view-390-dark");
+    await phone.getByRole("tab", { name: "Lineage" }).click();
+    await phone.getByRole("region", { name: "Upstream" }).getByRole("link").first().waitFor();
+    await screenshot(phone, "asset-lineage-390-dark");
+  });
+
   test("unknown pages and missing files say so", async () => {
     const page = await open("/no/such/page");
     await page.getByText("There is no page at this address").waitFor();
@@ -367,5 +496,7 @@ describe("torro web UI", () => {
     await page.goto(`${server.base}/discoveries/999999`);
     await page.getByText("Discovery 999999 does not exist").waitFor();
     await screenshot(page, "discovery-missing-1280");
+    await page.goto(`${server.base}/assets/db-999999`);
+    await page.getByText("Asset db-999999 does not exist").waitFor();
   });
 });

@@ -24,6 +24,7 @@ import { NAV_ITEMS } from "./nav";
 import { useThemeChoice, type ThemeChoice } from "./theme";
 import { ErrorBoundary } from "./components/ErrorBoundary";
 import { Loading } from "./components/QueryState";
+import { useLiveEvents } from "./api/hooks";
 
 // Each page is its own chunk: the first paint loads only the page it shows.
 const Dashboard = lazy(() => import("./pages/Dashboard").then((m) => ({ default: m.Dashboard })));
@@ -34,6 +35,8 @@ const Scans = lazy(() => import("./pages/Scans").then((m) => ({ default: m.Scans
 const ScanDetailPage = lazy(() => import("./pages/ScanDetail").then((m) => ({ default: m.ScanDetailPage })));
 const Datasets = lazy(() => import("./pages/Datasets").then((m) => ({ default: m.Datasets })));
 const DatasetDetailPage = lazy(() => import("./pages/DatasetDetail").then((m) => ({ default: m.DatasetDetailPage })));
+const Assets = lazy(() => import("./pages/Assets").then((m) => ({ default: m.Assets })));
+const AssetDetailPage = lazy(() => import("./pages/AssetDetail").then((m) => ({ default: m.AssetDetailPage })));
 const NotFound = lazy(() => import("./pages/NotFound").then((m) => ({ default: m.NotFound })));
 
 const DRAWER_WIDTH = 220;
@@ -79,6 +82,7 @@ export function App() {
   const wide = useMediaQuery(theme.breakpoints.up("md"), { noSsr: true });
   const [menuOpen, setMenuOpen] = useState(false);
   const { pathname } = useLocation();
+  useLiveEvents();
 
   return (
     <Box sx={{ display: "flex", minHeight: "100vh" }}>
@@ -129,6 +133,8 @@ export function App() {
               <Route path="/" element={<Dashboard />} />
               <Route path="/discoveries" element={<Discoveries />} />
               <Route path="/discoveries/:id" element={<DiscoveryDetailPage />} />
+              <Route path="/assets" element={<Assets />} />
+              <Route path="/assets/:id" element={<AssetDetailPage />} />
               <Route path="/datasets" element={<Datasets />} />
               <Route path="/datasets/:id" element={<DatasetDetailPage />} />
               <Route path="/connections" element={<Connections />} />

@@ -16,8 +16,10 @@ use crate::error::ApiError;
 #[folder = "$TORRO_UI_DIR"]
 struct Assets;
 
-/// Vite puts content-hashed files under `assets/`: a new build gives new names.
-const HASHED_PREFIX: &str = "assets/";
+/// Vite puts content-hashed files under `static/` (`build.assetsDir` in ui/vite.config.ts):
+/// a new build gives new names. Not `assets/`: that is the UI's page of catalog assets
+/// (`/assets/db-12` must load index.html).
+const HASHED_PREFIX: &str = "static/";
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Revalidate every time (cheap with the ETag), so a new release shows at once.
 pub const REVALIDATE: &str = "no-cache";
@@ -107,7 +109,7 @@ mod tests {
 
     #[test]
     fn hashed_assets_are_immutable_and_the_rest_revalidates() {
-        assert_eq!(cache_control("assets/index-Ct4bPI3Z.js"), IMMUTABLE);
+        assert_eq!(cache_control("static/index-Ct4bPI3Z.js"), IMMUTABLE);
         assert_eq!(cache_control("index.html"), REVALIDATE);
         assert_eq!(cache_control("favicon.svg"), REVALIDATE);
     }

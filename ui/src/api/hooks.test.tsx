@@ -51,3 +51,15 @@ describe("API hooks", () => {
     expect([FAST_POLL_MS, SLOW_POLL_MS]).toEqual([5000, 30000]);
   });
 });
+
+describe("live events", () => {
+  test("each event refreshes what it touches", async () => {
+    const { keysForEvent, isActiveScan } = await import("./hooks");
+    expect(keysForEvent({ type: "scan_progress", scan_id: 3 })).toEqual([keys.scan(3), ["scans", "list"]]);
+    expect(keysForEvent({ type: "scan_queued", scan_id: 3 })).toEqual([keys.scans]);
+    expect(keysForEvent({ type: "discovered", scan_id: 3 })).toEqual([keys.discoveries, keys.stats]);
+    expect(keysForEvent({ type: "scan_finished", scan_id: 3 })).toContainEqual(keys.assets);
+    expect(["queued", "running"].every(isActiveScan)).toBe(true);
+    expect(["succeeded", "failed", "cancelled"].some(isActiveScan)).toBe(false);
+  });
+});

@@ -1,14 +1,23 @@
 // TanStack Query hooks, one per API call. Query keys start with the resource name so a
 // mutation can refresh everything it touches with one `invalidateQueries`.
 //
-// Live data polls: every 5 s while a scan runs, 30 s otherwise. When the server gains an
-// event stream (`GET /api/events`), `useLiveInterval` is the one place to swap for it.
+// Live data: `useLiveEvents` (mounted once in App) listens to `GET /api/events` and
+// refreshes the scan and discovery queries an event touches. While that stream is open,
+// polling drops to a slow safety net; when it errors, `liveInterval` polls again: every
+// 5 s while a scan runs, 30 s otherwise.
 
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
-import { del, get, post, put, withQuery, type QueryValue } from "./client";
+import { useEffect } from "react";
+
+import { ApiError, del, get, patch, post, put, withQuery, type QueryValue } from "./client";
 import type {
   ApproveRequest,
+  Asset,
+  AssetList,
+  AssetPatch,
+  AssetSchemaVersion,
+  LineageGraph,
   AuditLog,
   Connection,
   ConnectionList,
@@ -21,7 +30,9 @@ import type {
   RejectRequest,
   ScanDetail,
   ScanErrorList,
+  ScanEvent,
   ScanList,
+  ScanRun,
   SchemaHistory,
   Stats,
   TriggerResponse,
@@ -66,11 +77,92 @@ export const keys = {
   datasetList: (page: number, search: string) => ["datasets", "list", page, search] as const,
   dataset: (id: number) => ["datasets", "detail", id] as const,
   datasetFiles: (id: number, page: number) => ["datasets", "files", id, page] as const,
+  assets: ["assets"] as const,
+  assetList: (p: AssetParams) => ["assets", "list", p] as const,
+  asset: (id: string) => ["assets", "detail", id] as const,
+  assetHistory: (id: string) => ["assets", "schema-history", id] as const,
+  assetByUrn: (urn: string) => ["assets", "by-urn", urn] as const,
+  lineage: ["lineage"] as const,
+  lineageGraph: (p: LineageParams) => ["lineage", "graph", p] as const,
 };
 
-/** Poll fast while something runs, slowly otherwise. */
+/** While the event stream is open, a slow poll is only a safety net. */
+export const STREAM_POLL_MS = 60_000;
+
+let streamOpen = false;
+
+/** Whether `GET /api/events` is connected (then events, not polling, keep data fresh). */
+export function liveStreamOpen(): boolean {
+  return streamOpen;
+}
+
+/** Poll fast while something runs, slowly otherwise; barely at all while events stream in. */
 export function liveInterval(running: boolean): number {
+  if (streamOpen) return STREAM_POLL_MS;
   return running ? FAST_POLL_MS : SLOW_POLL_MS;
+}
+
+/** Scans that may still change: queued or running. */
+export function isActiveScan(status: string): boolean {
+  return status === "queued" || status === "running";
+}
+
+/** The queries one server event makes stale. */
+export function keysForEvent(event: ScanEvent): (readonly unknown[])[] {
+  switch (event.type) {
+    case "scan_progress":
+      return [keys.scan(event.scan_id), ["scans", "list"]];
+    case "discovered":
+      return [keys.discoveries, keys.stats];
+    case "scan_finished":
+      return [keys.scans, keys.discoveries, keys.stats, keys.datasets, keys.assets, keys.lineage];
+    default:
+      return [keys.scans];
+  }
+}
+
+const EVENT_NAMES = ["scan_queued", "scan_started", "scan_progress", "scan_finished", "discovered"] as const;
+
+/**
+ * Listens to `GET /api/events` and refreshes what each event touches, at most once a
+ * second per query. The browser reconnects a dropped stream by itself; meanwhile
+ * `liveInterval` polls.
+ */
+export function useLiveEvents() {
+  const client = useQueryClient();
+  useEffect(() => {
+    if (typeof EventSource === "undefined") return;
+    const source = new EventSource("/api/events");
+    const stale = new Map<string, readonly unknown[]>();
+    let timer: number | null = null;
+    const flush = () => {
+      timer = null;
+      for (const key of stale.values()) void client.invalidateQueries({ queryKey: key });
+      stale.clear();
+    };
+    const onEvent = (message: MessageEvent<string>) => {
+      let event: ScanEvent;
+      try {
+        event = JSON.parse(message.data) as ScanEvent;
+      } catch {
+        return;
+      }
+      for (const key of keysForEvent(event)) stale.set(JSON.stringify(key), key);
+      timer ??= window.setTimeout(flush, event.type === "scan_progress" || event.type === "discovered" ? 1000 : 100);
+    };
+    source.onopen = () => {
+      streamOpen = true;
+    };
+    source.onerror = () => {
+      streamOpen = false;
+    };
+    for (const name of EVENT_NAMES) source.addEventListener(name, onEvent as EventListener);
+    return () => {
+      streamOpen = false;
+      if (timer !== null) window.clearTimeout(timer);
+      source.close();
+    };
+  }, [client]);
 }
 
 // ---- discoveries -------------------------------------------------------------------
@@ -139,7 +231,7 @@ export function useScans(page = 0, size = 20) {
     queryKey: keys.scanList(page, size),
     queryFn: ({ signal }) => get<ScanList>(withQuery("/api/scans", { page, size }), signal),
     placeholderData: keepPreviousData,
-    refetchInterval: (query) => liveInterval(query.state.data?.scans.some((s) => s.status === "running") ?? false),
+    refetchInterval: (query) => liveInterval(query.state.data?.scans.some((s) => isActiveScan(s.status)) ?? false),
   });
 }
 
@@ -147,7 +239,7 @@ export function useScan(id: number) {
   return useQuery({
     queryKey: keys.scan(id),
     queryFn: ({ signal }) => get<ScanDetail>(`/api/scans/${id}`, signal),
-    refetchInterval: (query) => liveInterval(query.state.data?.status === "running"),
+    refetchInterval: (query) => liveInterval(isActiveScan(query.state.data?.status ?? "")),
   });
 }
 
@@ -173,6 +265,15 @@ export function useTriggerScan() {
   return useMutation({
     mutationFn: () => post<TriggerResponse>("/api/discovery/trigger"),
     onSuccess: () => invalidateAfterScan(client),
+  });
+}
+
+/** `POST /api/scans/{id}/cancel`: stops a queued or running scan (409 when it cannot). */
+export function useCancelScan() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: number) => post<ScanRun>(`/api/scans/${id}/cancel`),
+    onSettled: () => void client.invalidateQueries({ queryKey: keys.scans }),
   });
 }
 
@@ -245,6 +346,98 @@ export function useDatasetFiles(id: number, page: number) {
   return useQuery({
     queryKey: keys.datasetFiles(id, page),
     queryFn: ({ signal }) => get<DiscoveryList>(withQuery(`/api/datasets/${id}/files`, { page, size: 25 }), signal),
+    placeholderData: keepPreviousData,
+  });
+}
+
+// ---- assets ------------------------------------------------------------------------
+
+/** Parameters of `GET /api/assets`. */
+export interface AssetParams {
+  page?: number;
+  size?: number;
+  connector?: number;
+  catalog?: string;
+  schema?: string;
+  type?: string;
+  search?: string;
+  include_deleted?: boolean;
+}
+
+export function useAssets(params: AssetParams) {
+  return useQuery({
+    queryKey: keys.assetList(params),
+    queryFn: ({ signal }) => get<AssetList>(withQuery("/api/assets", asQuery(params)), signal),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useAsset(id: string) {
+  return useQuery({
+    queryKey: keys.asset(id),
+    queryFn: ({ signal }) => get<Asset>(`/api/assets/${encodeURIComponent(id)}`, signal),
+  });
+}
+
+export function useAssetSchemaHistory(id: string) {
+  return useQuery({
+    queryKey: keys.assetHistory(id),
+    queryFn: ({ signal }) => get<AssetSchemaVersion[]>(`/api/assets/${encodeURIComponent(id)}/schema-history`, signal),
+  });
+}
+
+/** The catalog asset with this URN, looked up by its name (null when none). */
+export function useAssetByUrn(urn: string, name: string, enabled: boolean) {
+  return useQuery({
+    queryKey: keys.assetByUrn(urn),
+    queryFn: async ({ signal }) => {
+      const words = name.split(/[./]/).filter(Boolean).pop() ?? name;
+      const list = await get<AssetList>(withQuery("/api/assets", { search: words, size: 100 }), signal);
+      return list.assets.find((a) => a.urn === urn) ?? null;
+    },
+    enabled,
+    staleTime: 60_000,
+  });
+}
+
+/** `PATCH /api/assets/{id}`: business metadata; refreshes the asset and the lists. */
+export function usePatchAsset() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, body }: { id: string; body: AssetPatch }) => patch<Asset>(`/api/assets/${encodeURIComponent(id)}`, body),
+    onSuccess: (asset) => {
+      client.setQueryData(keys.asset(asset.id), asset);
+      void client.invalidateQueries({ queryKey: keys.assets });
+    },
+  });
+}
+
+// ---- lineage -----------------------------------------------------------------------
+
+/** Parameters of `GET /api/lineage/graph`. */
+export interface LineageParams {
+  urn: string;
+  direction?: "upstream" | "downstream" | "both";
+  depth?: number;
+  /** YYYY-MM-DD; empty: now. */
+  as_of?: string;
+  column?: string;
+}
+
+/** The graph around a URN; a URN without lineage (404) is an empty graph. */
+export function useLineage(params: LineageParams) {
+  return useQuery({
+    queryKey: keys.lineageGraph(params),
+    queryFn: async ({ signal }) => {
+      try {
+        return await get<LineageGraph>(withQuery("/api/lineage/graph", asQuery(params)), signal);
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) {
+          return { root: params.urn, nodes: [], edges: [], processes: [], truncated: false } satisfies LineageGraph;
+        }
+        throw e;
+      }
+    },
     placeholderData: keepPreviousData,
   });
 }

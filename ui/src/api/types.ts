@@ -325,3 +325,131 @@ export interface WorkflowRequest {
   role?: string;
   comments?: string;
 }
+
+// ---- assets (GET /api/assets) ------------------------------------------------------
+
+export interface AssetColumn {
+  name: string;
+  /** 1-based. */
+  ordinal: number;
+  type: string;
+  nullable: boolean;
+  default: string | null;
+  comment: string | null;
+  is_pk: boolean;
+}
+
+export interface BusinessMetadata {
+  description: string | null;
+  tags: string[];
+  owners: string[];
+  glossary_terms: string[];
+}
+
+export interface Asset {
+  /** `db-<n>`, `file-<n>` or `dataset-<n>`. */
+  id: string;
+  type: string;
+  name: string;
+  catalog: string;
+  schema: string;
+  qualified_name: string;
+  urn: string;
+  connector_id: number | null;
+  source_name: string;
+  discovered_at: string;
+  last_seen: string;
+  last_changed: string;
+  deleted: boolean;
+  technical_metadata: Record<string, unknown> | null;
+  operational_metadata: Record<string, unknown> | null;
+  business_metadata: BusinessMetadata;
+  source_comment: string | null;
+  columns: AssetColumn[];
+  definition: { language: string; text: string } | null;
+  schema_hash: string | null;
+}
+
+export interface AssetList {
+  assets: Asset[];
+  pagination: Pagination;
+}
+
+/** Body of PATCH /api/assets/{id}; fields left out stay as they are. */
+export interface AssetPatch {
+  description?: string | null;
+  tags?: string[];
+  owners?: string[];
+  glossary_terms?: string[];
+  by: string;
+  comment?: string;
+}
+
+export interface AssetSchemaVersion {
+  version: number;
+  schema_hash: string;
+  schema: SchemaBody;
+  diff: SchemaDiff | null;
+  observed_at: string;
+  scan_id: number | null;
+}
+
+// ---- lineage (GET /api/lineage/graph) ----------------------------------------------
+
+export interface ColumnMapping {
+  source_column: string;
+  target_column: string;
+  transformation: string;
+  expression?: string;
+}
+
+export interface LineageNode {
+  urn: string;
+  namespace: string;
+  name: string;
+  /** Hops from the start: negative upstream, positive downstream, 0 the start. */
+  depth: number;
+  columns?: string[];
+  discovery_id: number | null;
+  dataset_id: number | null;
+}
+
+export interface LineageEdge {
+  id: number;
+  source: string;
+  target: string;
+  process: string | null;
+  relationship: string;
+  origin: string;
+  confidence: number;
+  metadata: unknown;
+  columns: ColumnMapping[];
+  valid_from: string;
+  valid_to: string | null;
+}
+
+export interface LineageProcess {
+  id: number;
+  urn: string;
+  namespace: string;
+  name: string;
+  process_type: string;
+  source_system: string;
+  definition: string | null;
+  description: string | null;
+}
+
+export interface LineageGraph {
+  root: string;
+  nodes: LineageNode[];
+  edges: LineageEdge[];
+  processes: LineageProcess[];
+  truncated: boolean;
+}
+
+/** One event of `GET /api/events` (the `data` JSON; `type` is the event name). */
+export interface ScanEvent {
+  type: "scan_queued" | "scan_started" | "scan_progress" | "scan_finished" | "discovered";
+  scan_id: number;
+  [key: string]: unknown;
+}

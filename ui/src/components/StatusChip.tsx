@@ -14,7 +14,9 @@ const COLORS: Record<string, ChipProps["color"]> = {
   error: "error",
   deleted: "default",
   // scan
+  queued: "secondary",
   running: "info",
+  cancelled: "default",
   succeeded: "success",
   failed: "error",
   // connection

@@ -1,5 +1,5 @@
-// One scan run: status, counts and the errors per file; polls every 5 s while it runs.
-// Uses GET /api/scans/{id} and GET /api/scans/{id}/errors.
+// One scan run: status, counts and the errors per file; live while it is queued or runs.
+// Uses GET /api/scans/{id}, GET /api/scans/{id}/errors and POST /api/scans/{id}/cancel.
 
 import { useState } from "react";
 import { Link as RouterLink } from "react-router";
@@ -23,7 +23,8 @@ import {
 import Grid from "@mui/material/Grid";
 
 import { ApiError } from "../api/client";
-import { useScan, useScanErrors } from "../api/hooks";
+import { isActiveScan, liveStreamOpen, useScan, useScanErrors } from "../api/hooks";
+import { CancelScanButton } from "../components/CancelScanButton";
 import type { ScanError } from "../api/types";
 import { KeyValues } from "../components/KeyValues";
 import { PageHeader } from "../components/PageHeader";
@@ -69,7 +70,7 @@ function ScanDetailView({ id }: { id: number }) {
     return <ErrorState error={scan.error} onRetry={() => void scan.refetch()} />;
   }
   const s = scan.data;
-  const running = s.status === "running";
+  const running = isActiveScan(s.status);
   const errors: ScanError[] = page === 0 ? s.errors : (more.data?.errors ?? []);
   const total = s.errors_pagination.total;
 
@@ -81,12 +82,19 @@ function ScanDetailView({ id }: { id: number }) {
         </Link>
         <Typography color="text.primary">Scan {s.id}</Typography>
       </Breadcrumbs>
-      <PageHeader title={`Scan ${s.id}`} subtitle={s.target} actions={<StatusChip status={s.status} size="medium" />} />
+      <PageHeader title={`Scan ${s.id}`} subtitle={s.target} actions={
+          <>
+            <StatusChip status={s.status} size="medium" />
+            {running && <CancelScanButton scanId={s.id} />}
+          </>
+        }
+      />
       {running && (
         <Box sx={{ mb: 2 }} role="status" aria-live="polite">
-          <LinearProgress aria-label="Scan in progress" />
+          <LinearProgress aria-label="Scan in progress" variant={s.status === "queued" ? "query" : "indeterminate"} />
           <Typography variant="caption" color="text.secondary">
-            Running since {formatDate(s.started_at)}; refreshing every 5 seconds
+            {s.status === "queued" ? `Queued since ${formatDate(s.started_at)}, waiting for a worker` : `Running since ${formatDate(s.started_at)}`};{" "}
+            {liveStreamOpen() ? "updates live" : "refreshing every 5 seconds"}
           </Typography>
         </Box>
       )}
@@ -116,7 +124,7 @@ function ScanDetailView({ id }: { id: number }) {
           items={[
             ["Trigger", s.trigger],
             ["Started", formatDate(s.started_at)],
-            ["Finished", running ? "still running" : formatDate(s.finished_at)],
+            ["Finished", running ? `still ${s.status}` : formatDate(s.finished_at)],
             ["Duration", running ? "—" : formatDuration(s.duration_ms)],
             ["Bytes read", formatBytes(s.counts.bytes_read)],
             ["Requests", formatNumber(s.counts.requests)],

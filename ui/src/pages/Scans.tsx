@@ -1,11 +1,12 @@
-// Scan runs, newest first; polls every 5 s while one runs, every 30 s otherwise.
-// Uses GET /api/scans and POST /api/discovery/trigger.
+// Scan runs, newest first; live through GET /api/events (polling when the stream is down).
+// Uses GET /api/scans, POST /api/discovery/trigger and POST /api/scans/{id}/cancel.
 
 import { useState } from "react";
 import { Link as RouterLink } from "react-router";
 import { Link, Paper, Table, TableBody, TableCell, TableContainer, TableHead, TablePagination, TableRow, Typography } from "@mui/material";
 
-import { useScans } from "../api/hooks";
+import { isActiveScan, useScans } from "../api/hooks";
+import { CancelScanButton } from "../components/CancelScanButton";
 import { PageHeader } from "../components/PageHeader";
 import { Empty, ErrorState, Loading } from "../components/QueryState";
 import { StatusChip } from "../components/StatusChip";
@@ -18,12 +19,12 @@ const PAGE_SIZE = 20;
 export function Scans() {
   const [page, setPage] = useState(0);
   const scans = useScans(page, PAGE_SIZE);
-  const running = scans.data?.scans.some((s) => s.status === "running") ?? false;
+  const running = scans.data?.scans.some((s) => isActiveScan(s.status)) ?? false;
   return (
     <>
       <PageHeader
         title="Scans"
-        subtitle={running ? "A scan is running; this page refreshes every 5 seconds" : "Every discovery run, newest first"}
+        subtitle={running ? "A scan is queued or running; this page follows it live" : "Every discovery run, newest first"}
         actions={<TriggerScanButton />}
       />
       {scans.isPending && <Loading label="Loading scans…" />}
@@ -58,11 +59,12 @@ export function Scans() {
                         {s.trigger}
                       </Typography>
                     </TableCell>
-                    <TableCell>
+                    <TableCell sx={{ whiteSpace: "nowrap" }}>
                       <StatusChip status={s.status} />
+                      {isActiveScan(s.status) && <CancelScanButton scanId={s.id} compact />}
                     </TableCell>
                     <TableCell title={formatDate(s.started_at)}>{formatAgo(s.started_at)}</TableCell>
-                    <TableCell align="right" sx={WIDE_ONLY}>{s.status === "running" ? "…" : formatDuration(s.duration_ms)}</TableCell>
+                    <TableCell align="right" sx={WIDE_ONLY}>{isActiveScan(s.status) ? "…" : formatDuration(s.duration_ms)}</TableCell>
                     <TableCell align="right" sx={WIDE_ONLY}>{formatNumber(s.counts.listed)}</TableCell>
                     <TableCell align="right">{formatNumber(s.counts.new)}</TableCell>
                     <TableCell align="right" sx={WIDE_ONLY}>{formatNumber(s.counts.changed)}</TableCell>

@@ -51,8 +51,8 @@ async fn hashed_assets_are_immutable_and_missing_ones_are_404() {
     let app = TestApp::spawn().await;
     let asset = torro_server::ui::file_names()
         .into_iter()
-        .find(|n| n.starts_with("assets/"))
-        .expect("the build (or the placeholder) has a file under assets/");
+        .find(|n| n.starts_with("static/"))
+        .expect("the build (or the placeholder) has a file under static/");
     let response = get(&app, &format!("/{asset}")).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(header(&response, CACHE_CONTROL), "public, max-age=31536000, immutable");
@@ -62,7 +62,7 @@ async fn hashed_assets_are_immutable_and_missing_ones_are_404() {
         "{asset}: content-type {kind}"
     );
 
-    let missing = get(&app, "/assets/index-00000000.js").await;
+    let missing = get(&app, "/static/index-00000000.js").await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert!(header(&missing, CONTENT_TYPE).starts_with("application/json"));
 }
