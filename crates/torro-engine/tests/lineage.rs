@@ -171,3 +171,25 @@ async fn folder_rules_link_medallion_layers_of_a_scanned_lake() {
         .await;
     assert!(bad.is_err());
 }
+
+#[tokio::test]
+async fn objects_beside_a_view_keep_the_spelling_of_its_database_and_path() {
+    let (store, _dir) = store().await;
+    let l = Lineage::new(store);
+    let ctx = context("scanner", "sqlite://", LineageOrigin::Sql);
+    // A SQLite file path with capitals: the analyser lower-cases the default database it is given.
+    let view = "sqlite:///tmp/Data-X1/shop.db/main.big_orders";
+    let (parsed, summary) = l
+        .record_definition(
+            view,
+            "CREATE VIEW big_orders AS SELECT o.id FROM orders o",
+            SqlDialect::Sqlite,
+            "view",
+            &ctx,
+        )
+        .await
+        .unwrap();
+    assert_eq!(summary.edges_opened, 1, "{parsed:?}");
+    let g = l.graph(&GraphQuery::new(view, Direction::Upstream, 1)).await.unwrap();
+    assert_eq!(g.edges[0].source, "sqlite:///tmp/Data-X1/shop.db/main.orders");
+}

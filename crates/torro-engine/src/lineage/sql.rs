@@ -198,10 +198,23 @@ impl Lineage {
         };
         let lineage = analyze(&sql, &options(dialect, database, schema));
         let own = name.to_lowercase();
+        // The analyser lower-cases unquoted names, and the defaults it was given (a database
+        // named `Shop`, a SQLite file path) with them: give objects beside the asset its
+        // spelling back, so their URNs match the catalog's.
+        let beside = &asset_urn[..asset_urn.len() - name.len() + name.rfind('.').map_or(0, |i| i + 1)];
+        let respell = |urn: &mut String| {
+            if urn.len() >= beside.len()
+                && urn.is_char_boundary(beside.len())
+                && urn[..beside.len()].eq_ignore_ascii_case(beside)
+            {
+                urn.replace_range(..beside.len(), beside);
+            }
+        };
         let edges: Vec<EdgeInput> = script_edges(&lineage, &namespace)
             .into_iter()
             .map(|mut e| {
-                // The analyser lower-cases unquoted names; the asset keeps its own URN.
+                respell(&mut e.source);
+                respell(&mut e.target);
                 if split_urn(&e.target).1.to_lowercase() == own {
                     e.target = asset_urn.to_string();
                 }
