@@ -77,6 +77,19 @@ pub(crate) fn parse<T: std::str::FromStr<Err = String>>(what: &str, s: &str) -> 
     s.parse().map_err(|e| corrupt(what, e))
 }
 
+/// Times a batch rolled back by a deadlock is tried again. Concurrent scans inserting the same
+/// new paths can deadlock on MySQL/MariaDB's gap locks (and rarely PostgreSQL); the whole
+/// transaction rolled back, so running it again is safe.
+const DEADLOCK_RETRIES: u32 = 5;
+
+/// A deadlock or serialization failure (SQLSTATE 40001, PostgreSQL 40P01): retry the transaction.
+pub(crate) fn is_deadlock(e: &CatalogError) -> bool {
+    match e {
+        CatalogError::Database(sqlx::Error::Database(d)) => matches!(d.code().as_deref(), Some("40001" | "40P01")),
+        _ => false,
+    }
+}
+
 /// Unique violations become AlreadyExists; everything else stays a database error.
 pub(crate) fn map_unique(e: sqlx::Error, what: impl FnOnce() -> String) -> CatalogError {
     match e.as_database_error() {
@@ -1121,13 +1134,26 @@ macro_rules! impl_catalog_store {
             }
 
             async fn apply_observations(&self, scan_id: i64, batch: &[Observation]) -> Result<Vec<torro_model::UpsertResult>> {
-                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
-                let mut out = Vec::with_capacity(batch.len());
-                for o in batch {
-                    out.push(Self::apply_one(&mut *tx, scan_id, o).await?);
+                let mut attempt = 0;
+                loop {
+                    let result: Result<Vec<torro_model::UpsertResult>> = async {
+                        let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                        let mut out = Vec::with_capacity(batch.len());
+                        for o in batch {
+                            out.push(Self::apply_one(&mut *tx, scan_id, o).await?);
+                        }
+                        tx.commit().await?;
+                        Ok(out)
+                    }
+                    .await;
+                    match result {
+                        Err(e) if attempt < DEADLOCK_RETRIES && is_deadlock(&e) => {
+                            attempt += 1;
+                            tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+                        }
+                        other => return other,
+                    }
                 }
-                tx.commit().await?;
-                Ok(out)
             }
 
             async fn touch_seen(
