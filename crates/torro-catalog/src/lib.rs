@@ -6,6 +6,7 @@
 //! full-text search, `RETURNING`, row locks) live in [`dialect::Dialect`].
 
 pub mod assets;
+pub mod auth;
 mod connect;
 mod dialect;
 mod error;
@@ -21,6 +22,7 @@ mod sql_outbox;
 mod store;
 
 pub use assets::{AssetScope, AssetStore};
+pub use auth::AuthStore;
 pub use connect::{DEFAULT_SQLITE_URL, connect, redact_url};
 pub use error::{CatalogError, Result};
 pub use jobs::{Enqueued, EnqueuedScan, Job, JobStatus, JobStore, Lease, NewJob, ScanRunFilter};

@@ -1385,6 +1385,7 @@ macro_rules! impl_catalog_store {
                         action: r.try_get("action")?,
                         actor: r.try_get("actor")?,
                         role: r.try_get("role")?,
+                        source_ip: None,
                         at: Self::ts(r, "at")?,
                         before: json(r, "before_json")?,
                         after: json(r, "after_json")?,

@@ -220,6 +220,8 @@ pub struct AuditEntry {
     pub action: String,
     pub actor: String,
     pub role: Option<String>,
+    /// The client address of the request that made the change, when it came over HTTP.
+    pub source_ip: Option<String>,
     pub at: DateTime<Utc>,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,

@@ -1,6 +1,7 @@
 //! Torro's domain types. Every other crate speaks in these; none of them does I/O.
 
 pub mod asset;
+pub mod auth;
 pub mod catalog;
 pub mod connection;
 pub mod data_type;
@@ -15,6 +16,10 @@ pub mod status;
 pub use asset::{
     Asset, AssetColumn, AssetDefinition, AssetIdKind, AssetKey, AssetOutcome, AssetPatch, AssetQuery,
     AssetSchemaVersion, AssetType, BusinessMetadata, ObservedAsset, parse_asset_id,
+};
+pub use auth::{
+    Actor, ApiToken, AuditQuery, AuthSource, NewApiToken, NewAuditEntry, NewSession, NewUser, Permission, Role,
+    Session, UnknownRole, User, UserPatch,
 };
 pub use catalog::*;
 pub use connection::{Connection, ConnectionInput, ConnectionSettings, ConnectorConfig, SECRET_KEYS};

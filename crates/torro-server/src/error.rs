@@ -37,6 +37,14 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// The request body is not `application/json` (415).
     UnsupportedMediaType,
+    /// No valid session cookie or API token came with the request (401).
+    Unauthenticated,
+    /// The signed-in user's role does not allow this (403).
+    Forbidden,
+    /// A cookie-authenticated mutation came without the session's `X-CSRF-Token` (403).
+    CsrfFailed,
+    /// Too many attempts from this address; retry after the `Retry-After` seconds (429).
+    RateLimited,
     /// A dependency (the database) cannot be reached (503).
     Unavailable,
     /// Anything else; details are only in the server log (500).
@@ -55,6 +63,10 @@ impl ErrorCode {
             ErrorCode::NoSources => "no_sources",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::CsrfFailed => "csrf_failed",
+            ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }
@@ -70,6 +82,9 @@ impl ErrorCode {
             }
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden | ErrorCode::CsrfFailed => StatusCode::FORBIDDEN,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -81,7 +96,7 @@ impl ErrorCode {
 pub struct ErrorBody {
     /// Machine-readable code: invalid_request, not_found, method_not_allowed, conflict,
     /// already_exists, scan_running, no_sources, payload_too_large, unsupported_media_type,
-    /// unavailable, internal.
+    /// unauthenticated, forbidden, csrf_failed, rate_limited, unavailable, internal.
     #[schema(example = "invalid_request")]
     pub code: String,
     /// What went wrong and, for client errors, which field to fix.

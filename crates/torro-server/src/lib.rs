@@ -1,12 +1,14 @@
 //! Torro's HTTP API: the routes of `/api` and `/health`, the error → HTTP mapping and
 //! the OpenAPI document. The binary binds a listener and calls [`serve`].
 
+pub mod config;
 pub mod dto;
 pub mod error;
 mod extract;
 pub mod openapi;
 pub mod params;
 mod routes;
+pub mod security;
 pub mod ui;
 
 use std::future::Future;
@@ -20,6 +22,7 @@ use torro_engine::Engine;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
+pub use config::{AuthConfig, ServerConfig};
 pub use error::{ApiError, ErrorCode};
 
 /// Largest request body accepted (1 MiB); larger ones get a JSON 413.
@@ -29,11 +32,24 @@ pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     engine: Engine,
+    config: Arc<ServerConfig>,
 }
 
 impl AppState {
+    /// The default [`ServerConfig`]: authentication on, no CORS, no TLS.
     pub fn new(engine: Engine) -> Self {
-        AppState { engine }
+        Self::with_config(engine, ServerConfig::default())
+    }
+
+    pub fn with_config(engine: Engine, config: ServerConfig) -> Self {
+        AppState {
+            engine,
+            config: Arc::new(config),
+        }
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
     }
 
     pub fn engine(&self) -> &Engine {
@@ -69,7 +85,6 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
