@@ -278,7 +278,7 @@ pub struct AuditQuery {
     pub action: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
-    /// 1-based.
+    /// 0-based, like every other list.
     pub page: u32,
     pub size: u32,
 }

@@ -1,6 +1,7 @@
 //! Torro's HTTP API: the routes of `/api` and `/health`, the error → HTTP mapping and
 //! the OpenAPI document. The binary binds a listener and calls [`serve`].
 
+pub mod auth;
 pub mod config;
 pub mod dto;
 pub mod error;
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
         .allow_headers(Any);
     routes::routes()
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::authorize))
         .fallback(ui::fallback)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

@@ -11,6 +11,7 @@ mod lineage_graph;
 mod output;
 mod progress;
 mod scans;
+mod users;
 mod worker;
 
 use std::path::{Path, PathBuf};
@@ -66,6 +67,9 @@ enum Command {
     /// The catalog's assets: database tables, views and routines, files and datasets.
     #[command(subcommand)]
     Assets(assets::AssetsCommand),
+    /// Users and roles, on the catalog machine (e.g. to reset the admin's password).
+    #[command(subcommand)]
+    Users(users::UsersCommand),
     /// Write sample data lakes to disk.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -96,6 +100,33 @@ struct ServeArgs {
     /// Do not run the scheduler in this process (another `serve` runs it; running it in several is safe too).
     #[arg(long)]
     no_scheduler: bool,
+    #[command(flatten)]
+    auth: AuthArgs,
+}
+
+/// Sign-in settings of `torro serve`.
+#[derive(Args)]
+struct AuthArgs {
+    /// Trusted single-user laptop mode: no sign-in, every request acts as the admin `local`.
+    /// Only allowed when --bind is a loopback address.
+    #[arg(long)]
+    no_auth: bool,
+    /// A browser session ends this many hours after sign-in.
+    #[arg(long, env = "TORRO_SESSION_TTL_HOURS", default_value_t = 168, value_parser = clap::value_parser!(u64).range(1..=8760))]
+    session_ttl_hours: u64,
+    /// A browser session ends after this many minutes without a request.
+    #[arg(long, env = "TORRO_SESSION_IDLE_MINUTES", default_value_t = 720, value_parser = clap::value_parser!(u64).range(1..=525600))]
+    session_idle_minutes: u64,
+}
+
+impl AuthArgs {
+    fn config(&self) -> torro_server::AuthConfig {
+        torro_server::AuthConfig {
+            enabled: !self.no_auth,
+            session_ttl: std::time::Duration::from_secs(self.session_ttl_hours * 3600),
+            session_idle: std::time::Duration::from_secs(self.session_idle_minutes * 60),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -238,6 +269,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Connections(command) => connections::run(command).await,
         Command::Worker(args) => worker::run(args).await,
         Command::Scans(command) => scans::run(command).await,
+        Command::Users(command) => users::run(command).await,
         Command::Assets(command) => assets::run(command).await,
         Command::Lineage(command) => lineage::run(command).await,
         Command::Demo(DemoCommand::Lake { dir }) => {
@@ -290,6 +322,13 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         )
     })?;
     let addr = listener.local_addr()?;
+    if args.auth.no_auth && !addr.ip().is_loopback() {
+        eprintln!("error: --no-auth is only allowed on a loopback address (got {addr}); use --bind 127.0.0.1:PORT");
+        return Ok(ExitCode::from(2));
+    }
+    if !args.auth.no_auth {
+        announce_first_admin(engine.store().as_ref()).await?;
+    }
     println!(
         "Torro is serving on http://{addr} (web UI at http://{addr}/, API at http://{addr}/api/discovery, stop with Ctrl-C)"
     );
@@ -303,7 +342,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         tokio::spawn(scheduler.run(SCHEDULER_EVERY, background.clone()));
     }
     let stopped = background.clone();
-    torro_server::serve(listener, torro_server::AppState::new(engine), async move {
+    let server_config = torro_server::ServerConfig { auth: args.auth.config(), ..Default::default() };
+    torro_server::serve(listener, torro_server::AppState::with_config(engine, server_config), async move {
         shutdown_signal().await;
         stopped.cancel();
     })
@@ -314,6 +354,22 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         let _ = worker.await;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Creates `admin` on a catalog without users, with `TORRO_ADMIN_PASSWORD` or a generated
+/// password printed once.
+async fn announce_first_admin(store: &dyn torro_catalog::CatalogStore) -> Result<()> {
+    use torro_server::auth::bootstrap::{FIRST_ADMIN, FirstAdmin, ensure_admin};
+    let from_env = std::env::var("TORRO_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
+    match ensure_admin(store, from_env.as_deref()).await.map_err(|e| anyhow::anyhow!("{}", e.message()))? {
+        FirstAdmin::Existing => {}
+        FirstAdmin::Created => eprintln!("created user {FIRST_ADMIN:?} (role admin) with the password from TORRO_ADMIN_PASSWORD"),
+        FirstAdmin::Generated(password) => eprintln!(
+            "created user {FIRST_ADMIN:?} (role admin) with password {password}\n\
+             this password is shown only now: sign in and change it (or set TORRO_ADMIN_PASSWORD before the first start)"
+        ),
+    }
+    Ok(())
 }
 
 pub(crate) async fn shutdown_signal() {

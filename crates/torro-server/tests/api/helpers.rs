@@ -11,12 +11,56 @@ use torro_model::{
     DataType, Field, FileFormat, NewScanRun, Observation, ScanCounts, ScanStatus, Schema, SourceLabels,
     StorageLocation, StorageType, fingerprint,
 };
+use torro_model::{AuthSource, NewApiToken, NewUser, Role};
+use torro_server::auth::secret;
 use torro_server::{AppState, serve};
+
+/// Creates a user with `role` (no password: tokens only) and returns a fresh API token of theirs.
+pub async fn create_user_with_token(store: &Arc<dyn CatalogStore>, username: &str, role: Role) -> String {
+    let actor = torro_model::Actor::system("test");
+    let user = store
+        .auth()
+        .create_user(
+            &NewUser {
+                username: username.into(),
+                display_name: None,
+                email: None,
+                role,
+                password_hash: None,
+                auth_source: AuthSource::Local,
+                oidc: None,
+            },
+            &actor,
+        )
+        .await
+        .expect("create user");
+    let token = secret::new_api_token();
+    let new = NewApiToken {
+        user_id: user.id,
+        name: "tests".into(),
+        prefix: secret::display_prefix(&token),
+        token_hash: secret::sha256_hex(&token),
+        expires_at: None,
+    };
+    store.auth().create_token(&new, &actor).await.expect("create token");
+    token
+}
+
+/// A client that sends `token` as `Authorization: Bearer` on every request.
+pub fn client_with_token(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("token is a header value");
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    reqwest::Client::builder().default_headers(headers).build().expect("client")
+}
 
 /// A running server with its own catalog; stops when dropped.
 pub struct TestApp {
     pub base: String,
+    /// Sends the admin's API token on every request.
     pub client: reqwest::Client,
+    /// `admin`'s API token (role admin).
+    pub admin_token: String,
     pub store: Arc<dyn CatalogStore>,
     _dir: TempDir,
     shutdown: Option<oneshot::Sender<()>>,
@@ -66,9 +110,11 @@ impl TestApp {
             .await
             .expect("server runs");
         });
+        let admin_token = create_user_with_token(&store, "admin", Role::Admin).await;
         TestApp {
             base: format!("http://{addr}"),
-            client: reqwest::Client::new(),
+            client: client_with_token(&admin_token),
+            admin_token,
             store,
             _dir: dir,
             shutdown: Some(tx),

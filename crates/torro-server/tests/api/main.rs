@@ -2,6 +2,7 @@
 //! test, called over HTTP. One test binary, one module per resource.
 
 mod assets;
+mod auth;
 mod connections;
 mod datasets;
 mod discovery;
