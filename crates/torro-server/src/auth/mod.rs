@@ -86,7 +86,7 @@ impl FromRequestParts<AppState> for Identity {
 
 /// The client address of a request, as the audit log records it.
 pub fn client_ip(parts: &Parts, state: &AppState) -> IpAddr {
-    crate::security::client_ip(parts, state)
+    crate::security::client_ip(&parts.headers, &parts.extensions, &state.config().security)
 }
 
 fn unauthenticated() -> ApiError {
