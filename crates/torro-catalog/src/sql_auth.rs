@@ -16,7 +16,7 @@ use torro_model::{
 use crate::auth::AuthStore;
 use crate::dialect::{Arg, Dialect};
 use crate::sql::{AUDIT_COLUMNS, AuditRow, SqlStore, corrupt, limits, map_unique, now};
-use crate::{CatalogError, Result};
+use crate::{Backend, CatalogError, Result};
 
 const USER_COLUMNS: &str =
     "id, username, display_name, email, role, auth_source, disabled, created_at, updated_at, last_login_at";
@@ -56,7 +56,10 @@ fn invalid(field: &str, message: &str) -> CatalogError {
 fn user_taken(user: &NewUser) -> String {
     match &user.oidc {
         Some((issuer, subject)) => {
-            format!("user {:?} (or the OIDC identity {subject:?} of {issuer:?})", user.username)
+            format!(
+                "user {:?} (or the OIDC identity {subject:?} of {issuer:?})",
+                user.username
+            )
         }
         None => format!("user {:?}", user.username),
     }
@@ -66,6 +69,10 @@ fn check_new_user(user: &NewUser) -> Result<()> {
     if user.username.trim().is_empty() {
         return Err(invalid("username", "must not be empty"));
     }
+    // MySQL's PAD SPACE collations would make "ana" and "ana " one key there and two elsewhere.
+    if user.username.trim() != user.username {
+        return Err(invalid("username", "must not start or end with white space"));
+    }
     match (user.auth_source, &user.oidc) {
         (AuthSource::Oidc, None) => Err(invalid("oidc", "an OIDC user needs an issuer and a subject")),
         (AuthSource::Local, Some(_)) => Err(invalid("oidc", "a local user has no OIDC identity")),
@@ -73,10 +80,22 @@ fn check_new_user(user: &NewUser) -> Result<()> {
     }
 }
 
+/// `col = ?` that also tells trailing spaces apart on MySQL/MariaDB, whose `utf8mb4_bin`
+/// pads (`'ana' = 'ana '`); the equality still uses the column's index.
+fn text_eq(col: &str, value: &str, backend: Backend, args: &mut Vec<Arg>) -> String {
+    args.push(Arg::Str(value.to_string()));
+    if backend == Backend::MySql {
+        args.push(Arg::Str(value.to_string()));
+        format!("{col} = ? AND LENGTH({col}) = LENGTH(?)")
+    } else {
+        format!("{col} = ?")
+    }
+}
+
 /// The WHERE clauses of `audit_log` and `lineage_audit` for `q`, each with its binds.
 /// Lineage rows are shown as `lineage_<type>`, so an entity-type filter reaches the
 /// lineage trail only with that prefix.
-fn audit_filters(q: &AuditQuery) -> ((String, Vec<Arg>), (String, Vec<Arg>)) {
+fn audit_filters(q: &AuditQuery, backend: Backend) -> ((String, Vec<Arg>), (String, Vec<Arg>)) {
     let mut main: (Vec<String>, Vec<Arg>) = (Vec::new(), Vec::new());
     let mut lineage: (Vec<String>, Vec<Arg>) = (Vec::new(), Vec::new());
     let both = |cond: &str, arg: Arg, main: &mut (Vec<String>, Vec<Arg>), lineage: &mut (Vec<String>, Vec<Arg>)| {
@@ -85,17 +104,18 @@ fn audit_filters(q: &AuditQuery) -> ((String, Vec<Arg>), (String, Vec<Arg>)) {
         lineage.0.push(cond.to_string());
         lineage.1.push(arg);
     };
+    let text = |col: &str, value: &str, part: &mut (Vec<String>, Vec<Arg>)| {
+        let cond = text_eq(col, value, backend, &mut part.1);
+        part.0.push(cond);
+    };
     if let Some(actor) = &q.actor {
-        both("actor = ?", Arg::Str(actor.clone()), &mut main, &mut lineage);
+        text("actor", actor, &mut main);
+        text("actor", actor, &mut lineage);
     }
     if let Some(t) = &q.entity_type {
-        main.0.push("entity_type = ?".into());
-        main.1.push(Arg::Str(t.clone()));
+        text("entity_type", t, &mut main);
         match t.strip_prefix("lineage_") {
-            Some(rest) => {
-                lineage.0.push("entity_type = ?".into());
-                lineage.1.push(Arg::Str(rest.to_string()));
-            }
+            Some(rest) => text("entity_type", rest, &mut lineage),
             None => lineage.0.push("1 = 0".into()),
         }
     }
@@ -103,7 +123,8 @@ fn audit_filters(q: &AuditQuery) -> ((String, Vec<Arg>), (String, Vec<Arg>)) {
         both("entity_id = ?", Arg::I64(id), &mut main, &mut lineage);
     }
     if let Some(action) = &q.action {
-        both("action = ?", Arg::Str(action.clone()), &mut main, &mut lineage);
+        text("action", action, &mut main);
+        text("action", action, &mut lineage);
     }
     if let Some(since) = q.since {
         both("at >= ?", Arg::Ts(since), &mut main, &mut lineage);
@@ -301,10 +322,9 @@ macro_rules! impl_auth_store {
 
             async fn user_credentials(&self, username: &str) -> Result<Option<(User, Option<String>)>> {
                 use sqlx::Row;
-                let row = Self::query(
-                    &format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = ?"),
-                    vec![Arg::Str(username.into())],
-                )
+                let mut args = Vec::new();
+                let cond = text_eq("username", username, <$db as Dialect>::BACKEND, &mut args);
+                let row = Self::query(&format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE {cond}"), args)
                 .fetch_optional(&self.pool)
                 .await?;
                 match row {
@@ -610,7 +630,7 @@ macro_rules! impl_auth_store {
 
             async fn search_audit(&self, q: &AuditQuery) -> Result<Page<AuditEntry>> {
                 use sqlx::Row;
-                let ((main_where, main_args), (lineage_where, lineage_args)) = audit_filters(q);
+                let ((main_where, main_args), (lineage_where, lineage_args)) = audit_filters(q, <$db as Dialect>::BACKEND);
                 let page = q.page.max(1);
                 let (limit, offset) = limits(page - 1, q.size);
                 let total = self.count(&format!("SELECT COUNT(*) FROM audit_log{main_where}"), main_args.clone()).await?

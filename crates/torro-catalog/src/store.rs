@@ -134,7 +134,12 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// Replaces every field of connection `id` but `created_at` and the last test, with an
     /// "update" audit row (before/after without secret values) in the same transaction.
     /// NotFound when there is no such connection; AlreadyExists when renamed onto a taken name.
-    async fn update_connection(&self, id: i64, row: &NewConnectionRow, actor: &torro_model::Actor) -> Result<Connection>;
+    async fn update_connection(
+        &self,
+        id: i64,
+        row: &NewConnectionRow,
+        actor: &torro_model::Actor,
+    ) -> Result<Connection>;
     async fn get_connection(&self, id: i64) -> Result<Option<Connection>>;
     async fn get_connection_by_name(&self, name: &str) -> Result<Option<Connection>>;
     /// By name.

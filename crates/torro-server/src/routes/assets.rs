@@ -92,6 +92,11 @@ pub async fn patch(
         )));
     }
     let (patch, by) = body.into_patch()?;
+    let by = torro_model::Actor {
+        name: by,
+        role: None,
+        source_ip: None,
+    };
     let asset = state.store().assets().patch_asset(n, &patch, &by).await?;
     Ok(Json(AssetBody::from(&asset)))
 }

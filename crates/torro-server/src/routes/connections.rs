@@ -17,7 +17,14 @@ use crate::extract::{ApiJson, ApiQuery, IdPath};
 use crate::params::DiscoveryListParams;
 
 /// Who the audit rows name for API changes (there is no authentication yet).
-const API_ACTOR: &str = "api";
+/// The actor of connection changes until requests carry a signed-in identity.
+fn api_actor() -> torro_model::Actor {
+    torro_model::Actor {
+        name: "api".into(),
+        role: None,
+        source_ip: None,
+    }
+}
 
 /// Creates a connection; its secrets are stored encrypted.
 #[utoipa::path(
@@ -36,7 +43,7 @@ pub async fn create(
     ApiJson(body): ApiJson<ConnectionRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     let input = body.into_input()?;
-    let connection = state.engine().connections().create(&input, API_ACTOR).await?;
+    let connection = state.engine().connections().create(&input, &api_actor()).await?;
     let body = ConnectionBody::from(&connection);
     let location = body.links.self_.clone();
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(body)))
@@ -93,7 +100,7 @@ pub async fn update(
     ApiJson(body): ApiJson<ConnectionRequest>,
 ) -> Result<Json<ConnectionBody>, ApiError> {
     let input = body.into_input()?;
-    let connection = state.engine().connections().update(id, &input, API_ACTOR).await?;
+    let connection = state.engine().connections().update(id, &input, &api_actor()).await?;
     Ok(Json(ConnectionBody::from(&connection)))
 }
 
@@ -109,7 +116,7 @@ pub async fn update(
     )
 )]
 pub async fn delete(State(state): State<AppState>, IdPath(id): IdPath) -> Result<StatusCode, ApiError> {
-    state.engine().connections().delete(id, API_ACTOR).await?;
+    state.engine().connections().delete(id, &api_actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -138,8 +138,7 @@ pub async fn approve(
 ) -> Result<Json<DiscoveryDetail>, ApiError> {
     let change = StatusChange {
         to: ApprovalStatus::Approved,
-        actor: required("approved_by", &body.approved_by)?,
-        role: optional(body.role),
+        actor: body_actor(required("approved_by", &body.approved_by)?, optional(body.role)),
         comment: optional(body.comments),
         reason: None,
     };
@@ -167,9 +166,8 @@ pub async fn reject(
 ) -> Result<Json<DiscoveryDetail>, ApiError> {
     let change = StatusChange {
         to: ApprovalStatus::Rejected,
-        actor: required("rejected_by", &body.rejected_by)?,
+        actor: body_actor(required("rejected_by", &body.rejected_by)?, optional(body.role)),
         reason: Some(required("rejection_reason", &body.rejection_reason)?),
-        role: optional(body.role),
         comment: optional(body.comments),
     };
     apply(&state, id, change).await
@@ -259,11 +257,19 @@ async fn apply(state: &AppState, id: i64, change: StatusChange) -> Result<Json<D
 fn workflow_change(to: ApprovalStatus, body: WorkflowRequest) -> Result<StatusChange, ApiError> {
     Ok(StatusChange {
         to,
-        actor: required("by", &body.by)?,
-        role: optional(body.role),
+        actor: body_actor(required("by", &body.by)?, optional(body.role)),
         comment: optional(body.comments),
         reason: None,
     })
+}
+
+/// The actor as the request body names it (the signed-in identity replaces this).
+fn body_actor(name: String, role: Option<String>) -> torro_model::Actor {
+    torro_model::Actor {
+        name,
+        role,
+        source_ip: None,
+    }
 }
 
 fn required(field: &str, value: &str) -> Result<String, ApiError> {
