@@ -121,7 +121,7 @@ impl FromStr for Role {
 }
 
 /// Who did something, as the audit log records it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
     /// The username (or "system:<part>" for Torro's own work, e.g. "system:scheduler").
     pub name: String,

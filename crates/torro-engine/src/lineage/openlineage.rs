@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use torro_lineage::openlineage::{Dataset, RunEvent};
+use torro_model::Actor;
 use torro_model::lineage::{
     ChangeContext, ColumnMapping, DatasetRef, EdgeInput, LineageOrigin, ProcessInput, ProcessWrite, RunInput,
     Transformation, WriteSummary, lineage_urn,
@@ -73,7 +74,12 @@ impl Lineage {
             &event.producer
         };
         let mut ctx = ChangeContext {
-            actor: producer.to_string(),
+            // OpenLineage events name their producer, not a person.
+            actor: Actor {
+                name: producer.to_string(),
+                role: None,
+                source_ip: None,
+            },
             source_system: producer.to_string(),
             ingestion_id: Some(match &event.run {
                 Some(run) => format!("openlineage-{}-{}", run.run_id, state.to_lowercase()),

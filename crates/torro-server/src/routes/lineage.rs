@@ -22,11 +22,15 @@ fn lineage(state: &AppState) -> Lineage {
     Lineage::new(state.store().clone())
 }
 
-fn actor(given: &Option<String>) -> String {
-    given
-        .clone()
-        .filter(|a| !a.trim().is_empty())
-        .unwrap_or_else(|| "api".into())
+fn actor(given: &Option<String>) -> torro_model::Actor {
+    torro_model::Actor {
+        name: given
+            .clone()
+            .filter(|a| !a.trim().is_empty())
+            .unwrap_or_else(|| "api".into()),
+        role: None,
+        source_ip: None,
+    }
 }
 
 /// `as_of`: an RFC 3339 time or a date (midnight UTC).
