@@ -5,7 +5,8 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::routes::{
-    assets, audit, auth, connections, tokens, users, datasets, discovery, events, health, lineage, notifications, openlineage, scans,
+    assets, audit, auth, connections, datasets, discovery, events, health, lineage, notifications, openlineage, scans,
+    tokens, users,
 };
 
 #[derive(OpenApi)]
@@ -105,7 +106,12 @@ impl utoipa::Modify for Security {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("torro_pat_…").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("torro_pat_…")
+                    .build(),
+            ),
         );
         components.add_security_scheme(
             "session",

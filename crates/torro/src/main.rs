@@ -342,11 +342,18 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         tokio::spawn(scheduler.run(SCHEDULER_EVERY, background.clone()));
     }
     let stopped = background.clone();
-    let server_config = torro_server::ServerConfig { auth: args.auth.config(), ..Default::default() };
-    torro_server::serve(listener, torro_server::AppState::with_config(engine, server_config), async move {
-        shutdown_signal().await;
-        stopped.cancel();
-    })
+    let server_config = torro_server::ServerConfig {
+        auth: args.auth.config(),
+        ..Default::default()
+    };
+    torro_server::serve(
+        listener,
+        torro_server::AppState::with_config(engine, server_config),
+        async move {
+            shutdown_signal().await;
+            stopped.cancel();
+        },
+    )
     .await?;
     background.cancel();
     if let Some(worker) = worker {
@@ -361,9 +368,14 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
 async fn announce_first_admin(store: &dyn torro_catalog::CatalogStore) -> Result<()> {
     use torro_server::auth::bootstrap::{FIRST_ADMIN, FirstAdmin, ensure_admin};
     let from_env = std::env::var("TORRO_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
-    match ensure_admin(store, from_env.as_deref()).await.map_err(|e| anyhow::anyhow!("{}", e.message()))? {
+    match ensure_admin(store, from_env.as_deref())
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?
+    {
         FirstAdmin::Existing => {}
-        FirstAdmin::Created => eprintln!("created user {FIRST_ADMIN:?} (role admin) with the password from TORRO_ADMIN_PASSWORD"),
+        FirstAdmin::Created => {
+            eprintln!("created user {FIRST_ADMIN:?} (role admin) with the password from TORRO_ADMIN_PASSWORD")
+        }
         FirstAdmin::Generated(password) => eprintln!(
             "created user {FIRST_ADMIN:?} (role admin) with password {password}\n\
              this password is shown only now: sign in and change it (or set TORRO_ADMIN_PASSWORD before the first start)"

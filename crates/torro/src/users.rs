@@ -90,15 +90,52 @@ pub async fn run(command: UsersCommand) -> Result<ExitCode> {
         UsersCommand::List(args) => list(args).await,
         UsersCommand::Add(args) => add(args).await,
         UsersCommand::SetPassword(args) => {
-            let hash = password::hash(&new_password()?).await.map_err(|e| anyhow!("{}", e.message()))?;
-            change(&args, UserPatch { password_hash: Some(hash), ..UserPatch::default() }).await
+            let hash = password::hash(&new_password()?)
+                .await
+                .map_err(|e| anyhow!("{}", e.message()))?;
+            change(
+                &args,
+                UserPatch {
+                    password_hash: Some(hash),
+                    ..UserPatch::default()
+                },
+            )
+            .await
         }
         UsersCommand::SetRole(args) => {
-            let user = UserArgs { db: args.db, username: args.username };
-            change(&user, UserPatch { role: Some(args.role), ..UserPatch::default() }).await
+            let user = UserArgs {
+                db: args.db,
+                username: args.username,
+            };
+            change(
+                &user,
+                UserPatch {
+                    role: Some(args.role),
+                    ..UserPatch::default()
+                },
+            )
+            .await
         }
-        UsersCommand::Disable(args) => change(&args, UserPatch { disabled: Some(true), ..UserPatch::default() }).await,
-        UsersCommand::Enable(args) => change(&args, UserPatch { disabled: Some(false), ..UserPatch::default() }).await,
+        UsersCommand::Disable(args) => {
+            change(
+                &args,
+                UserPatch {
+                    disabled: Some(true),
+                    ..UserPatch::default()
+                },
+            )
+            .await
+        }
+        UsersCommand::Enable(args) => {
+            change(
+                &args,
+                UserPatch {
+                    disabled: Some(false),
+                    ..UserPatch::default()
+                },
+            )
+            .await
+        }
         UsersCommand::CreateToken(args) => create_token(args).await,
     }
 }
@@ -106,7 +143,10 @@ pub async fn run(command: UsersCommand) -> Result<ExitCode> {
 async fn create_token(args: TokenArgs) -> Result<ExitCode> {
     let store = open_store(&args.db).await?;
     let Some((user, _)) = store.auth().user_credentials(&args.username).await? else {
-        eprintln!("error: no user named {:?}; `torro users list` shows them", args.username);
+        eprintln!(
+            "error: no user named {:?}; `torro users list` shows them",
+            args.username
+        );
         return Ok(ExitCode::from(NOT_FOUND));
     };
     let token = secret::new_api_token();
@@ -118,7 +158,13 @@ async fn create_token(args: TokenArgs) -> Result<ExitCode> {
         expires_at: Some(chrono::Utc::now() + chrono::Duration::days(i64::from(args.expires_in_days))),
     };
     let info = store.auth().create_token(&new, &Actor::system("cli")).await?;
-    eprintln!("token {} for {} (role {}), expires {}", info.name, user.username, user.role, new.expires_at.unwrap_or_default().format("%Y-%m-%d"));
+    eprintln!(
+        "token {} for {} (role {}), expires {}",
+        info.name,
+        user.username,
+        user.role,
+        new.expires_at.unwrap_or_default().format("%Y-%m-%d")
+    );
     println!("{token}");
     Ok(ExitCode::SUCCESS)
 }
@@ -130,7 +176,10 @@ fn new_password() -> Result<String> {
         Ok(p) if !p.is_empty() => p,
         _ => {
             let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).context("cannot read the password from stdin")?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("cannot read the password from stdin")?;
             line.trim_end_matches(['\r', '\n']).to_string()
         }
     };
@@ -152,12 +201,21 @@ async fn list(args: ListArgs) -> Result<ExitCode> {
                         u.username.clone(),
                         u.role.to_string(),
                         u.auth_source.as_str().to_string(),
-                        if u.disabled { "disabled".into() } else { "enabled".into() },
-                        u.last_login_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default(),
+                        if u.disabled {
+                            "disabled".into()
+                        } else {
+                            "enabled".into()
+                        },
+                        u.last_login_at
+                            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                            .unwrap_or_default(),
                     ]
                 })
                 .collect();
-            print!("{}", table(&["ID", "USERNAME", "ROLE", "SOURCE", "STATUS", "LAST LOGIN"], &rows));
+            print!(
+                "{}",
+                table(&["ID", "USERNAME", "ROLE", "SOURCE", "STATUS", "LAST LOGIN"], &rows)
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -171,7 +229,11 @@ async fn add(args: AddArgs) -> Result<ExitCode> {
         display_name: args.display_name,
         email: args.email,
         role: args.role,
-        password_hash: Some(password::hash(&password).await.map_err(|e| anyhow!("{}", e.message()))?),
+        password_hash: Some(
+            password::hash(&password)
+                .await
+                .map_err(|e| anyhow!("{}", e.message()))?,
+        ),
         auth_source: AuthSource::Local,
         oidc: None,
     };
@@ -179,14 +241,20 @@ async fn add(args: AddArgs) -> Result<ExitCode> {
         bail!("the username must not be empty");
     }
     let created = store.auth().create_user(&user, &Actor::system("cli")).await?;
-    eprintln!("added user {:?} (id {}, role {})", created.username, created.id, created.role);
+    eprintln!(
+        "added user {:?} (id {}, role {})",
+        created.username, created.id, created.role
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 async fn change(args: &UserArgs, patch: UserPatch) -> Result<ExitCode> {
     let store = open_store(&args.db).await?;
     let Some((user, _)) = store.auth().user_credentials(&args.username).await? else {
-        eprintln!("error: no user named {:?}; `torro users list` shows them", args.username);
+        eprintln!(
+            "error: no user named {:?}; `torro users list` shows them",
+            args.username
+        );
         return Ok(ExitCode::from(NOT_FOUND));
     };
     if patch.password_hash.is_some() && user.auth_source != AuthSource::Local {

@@ -65,15 +65,27 @@ mod tests {
 
     #[test]
     fn reads_need_read_and_writes_their_own_permission() {
-        assert_eq!(required(&Method::GET, "/api/discovery"), Access::Needs(Permission::Read));
-        assert_eq!(required(&Method::PUT, "/api/discovery/{id}/approve"), Access::Needs(Permission::Review));
-        assert_eq!(required(&Method::GET, "/api/audit"), Access::Needs(Permission::ReadAudit));
+        assert_eq!(
+            required(&Method::GET, "/api/discovery"),
+            Access::Needs(Permission::Read)
+        );
+        assert_eq!(
+            required(&Method::PUT, "/api/discovery/{id}/approve"),
+            Access::Needs(Permission::Review)
+        );
+        assert_eq!(
+            required(&Method::GET, "/api/audit"),
+            Access::Needs(Permission::ReadAudit)
+        );
         assert_eq!(required(&Method::POST, "/api/auth/login"), Access::Public);
     }
 
     #[test]
     fn an_unclassified_mutation_is_for_admins_only() {
         assert_eq!(classify(&Method::POST, "/api/new-thing"), None);
-        assert_eq!(required(&Method::POST, "/api/new-thing"), Access::Needs(Permission::ManageUsers));
+        assert_eq!(
+            required(&Method::POST, "/api/new-thing"),
+            Access::Needs(Permission::ManageUsers)
+        );
     }
 }

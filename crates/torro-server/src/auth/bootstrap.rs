@@ -27,7 +27,8 @@ pub async fn ensure_admin(store: &dyn CatalogStore, password: Option<&str>) -> R
     }
     let (chosen, outcome) = match password {
         Some(p) => {
-            password::check_policy(p).map_err(|e| ApiError::invalid(format!("TORRO_ADMIN_PASSWORD: {}", e.message())))?;
+            password::check_policy(p)
+                .map_err(|e| ApiError::invalid(format!("TORRO_ADMIN_PASSWORD: {}", e.message())))?;
             (p.to_string(), FirstAdmin::Created)
         }
         None => {

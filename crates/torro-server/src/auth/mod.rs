@@ -25,8 +25,13 @@ use access::Access;
 #[derive(Clone, Debug, PartialEq)]
 pub enum AuthVia {
     /// A browser session; mutations must echo `csrf_token`.
-    Session { id_hash: String, csrf_token: String },
-    Token { token_id: i64 },
+    Session {
+        id_hash: String,
+        csrf_token: String,
+    },
+    Token {
+        token_id: i64,
+    },
     /// `torro serve --no-auth` on loopback.
     NoAuth,
 }
@@ -117,17 +122,28 @@ fn local_admin() -> User {
 /// cookie-authenticated mutations, and the route's permission.
 pub async fn authorize(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
     let (mut parts, body) = request.into_parts();
-    let route = parts.extensions.get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_default();
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
     let access = access::required(&parts.method, &route);
     if access == Access::Public {
         return Ok(next.run(Request::from_parts(parts, body)).await);
     }
     let identity = identify(&state, &parts).await?.ok_or_else(unauthenticated)?;
-    let mutating = !matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS);
+    let mutating = !matches!(
+        parts.method,
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
     if let AuthVia::Session { csrf_token, .. } = &identity.via
         && mutating
     {
-        let sent = parts.headers.get(session::CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let sent = parts
+            .headers
+            .get(session::CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         if !secret::constant_time_eq(sent, csrf_token) {
             return Err(ApiError::new(
                 ErrorCode::CsrfFailed,
@@ -145,7 +161,11 @@ pub async fn authorize(State(state): State<AppState>, request: Request, next: Ne
 }
 
 fn forbidden(role: Role, permission: Permission) -> ApiError {
-    let allowed: Vec<&str> = Role::ALL.iter().filter(|r| r.allows(permission)).map(|r| r.as_str()).collect();
+    let allowed: Vec<&str> = Role::ALL
+        .iter()
+        .filter(|r| r.allows(permission))
+        .map(|r| r.as_str())
+        .collect();
     ApiError::new(
         ErrorCode::Forbidden,
         format!(
@@ -160,7 +180,11 @@ fn forbidden(role: Role, permission: Permission) -> ApiError {
 async fn identify(state: &AppState, parts: &Parts) -> Result<Option<Identity>, ApiError> {
     let ip = client_ip(parts, state);
     if !state.config().auth.enabled {
-        return Ok(Some(Identity { user: local_admin(), via: AuthVia::NoAuth, ip }));
+        return Ok(Some(Identity {
+            user: local_admin(),
+            via: AuthVia::NoAuth,
+            ip,
+        }));
     }
     let now = Utc::now();
     if let Some(value) = parts.headers.get(AUTHORIZATION) {
@@ -170,10 +194,17 @@ async fn identify(state: &AppState, parts: &Parts) -> Result<Option<Identity>, A
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(|| {
-                ApiError::new(ErrorCode::Unauthenticated, "the Authorization header must be `Bearer <token>`")
+                ApiError::new(
+                    ErrorCode::Unauthenticated,
+                    "the Authorization header must be `Bearer <token>`",
+                )
             })?;
         return match state.store().auth().token_user(&secret::sha256_hex(token), now).await? {
-            Some((token, user)) => Ok(Some(Identity { user, via: AuthVia::Token { token_id: token.id }, ip })),
+            Some((token, user)) => Ok(Some(Identity {
+                user,
+                via: AuthVia::Token { token_id: token.id },
+                ip,
+            })),
             None => Err(ApiError::new(
                 ErrorCode::Unauthenticated,
                 "the API token is unknown, expired or revoked: create a new one under API tokens",
@@ -188,9 +219,15 @@ async fn identify(state: &AppState, parts: &Parts) -> Result<Option<Identity>, A
     match state.store().auth().session_user(&id_hash, now, now - idle).await? {
         Some((session, user)) => Ok(Some(Identity {
             user,
-            via: AuthVia::Session { id_hash, csrf_token: session.csrf_token },
+            via: AuthVia::Session {
+                id_hash,
+                csrf_token: session.csrf_token,
+            },
             ip,
         })),
-        None => Err(ApiError::new(ErrorCode::Unauthenticated, "your session has expired: sign in again")),
+        None => Err(ApiError::new(
+            ErrorCode::Unauthenticated,
+            "your session has expired: sign in again",
+        )),
     }
 }

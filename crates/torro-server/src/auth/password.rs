@@ -1,8 +1,8 @@
 //! Local users' passwords: Argon2id (the `argon2` crate's defaults, OWASP's minimum:
 //! 19 MiB, 2 passes) in PHC strings, hashed and verified off the async threads.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 
 use crate::error::ApiError;
 
@@ -19,7 +19,9 @@ pub fn check_policy(password: &str) -> Result<(), ApiError> {
         )));
     }
     if chars > MAX_PASSWORD_CHARS {
-        return Err(ApiError::invalid(format!("password must be at most {MAX_PASSWORD_CHARS} characters")));
+        return Err(ApiError::invalid(format!(
+            "password must be at most {MAX_PASSWORD_CHARS} characters"
+        )));
     }
     Ok(())
 }

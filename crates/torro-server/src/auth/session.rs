@@ -45,7 +45,10 @@ pub async fn start_session(state: &AppState, user: &User, parts: &Parts) -> Resu
         ttl.as_secs(),
         secure_attribute(state, parts)
     );
-    Ok(SessionStart { set_cookie: HeaderValue::from_str(&cookie).map_err(ApiError::internal)?, csrf_token })
+    Ok(SessionStart {
+        set_cookie: HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
+        csrf_token,
+    })
 }
 
 /// The cookie that makes the browser forget the session.
@@ -58,7 +61,11 @@ pub fn clear_cookie(state: &AppState, parts: &Parts) -> HeaderValue {
 }
 
 fn secure_attribute(state: &AppState, parts: &Parts) -> &'static str {
-    if crate::security::request_is_https(parts, state) { "; Secure" } else { "" }
+    if crate::security::request_is_https(parts, state) {
+        "; Secure"
+    } else {
+        ""
+    }
 }
 
 /// The session id from the `Cookie` header(s), if any.

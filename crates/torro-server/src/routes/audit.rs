@@ -31,12 +31,18 @@ const EXPORT_MAX_ROWS: usize = 100_000;
         (status = 403, description = "Needs the read_audit permission (steward, admin)", body = ErrorBody),
     )
 )]
-pub async fn list(State(state): State<AppState>, ApiQuery(params): ApiQuery<AuditParams>) -> Result<Response, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<AuditParams>,
+) -> Result<Response, ApiError> {
     let query = to_query(&params)?;
     match params.format.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None | Some("json") => {
             let page = state.store().auth().search_audit(&query).await?;
-            let body = AuditPage { entries: page.items.iter().map(AuditRow::from).collect(), pagination: Pagination::from(&page) };
+            let body = AuditPage {
+                entries: page.items.iter().map(AuditRow::from).collect(),
+                pagination: Pagination::from(&page),
+            };
             Ok(Json(body).into_response())
         }
         Some("csv") => export_csv(&state, query).await,
@@ -47,7 +53,10 @@ pub async fn list(State(state): State<AppState>, ApiQuery(params): ApiQuery<Audi
 fn to_query(p: &AuditParams) -> Result<AuditQuery, ApiError> {
     let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
     let entity_id = text(&p.entity_id)
-        .map(|s| s.parse::<i64>().map_err(|_| ApiError::invalid(format!("entity_id must be an integer, got {s:?}"))))
+        .map(|s| {
+            s.parse::<i64>()
+                .map_err(|_| ApiError::invalid(format!("entity_id must be an integer, got {s:?}")))
+        })
         .transpose()?;
     Ok(AuditQuery {
         actor: text(&p.actor),
@@ -64,13 +73,29 @@ fn to_query(p: &AuditParams) -> Result<AuditQuery, ApiError> {
 fn time(field: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
     DateTime::parse_from_rfc3339(raw)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| ApiError::invalid(format!("{field} must be an RFC 3339 time such as 2026-01-31T00:00:00Z, got {raw:?}")))
+        .map_err(|_| {
+            ApiError::invalid(format!(
+                "{field} must be an RFC 3339 time such as 2026-01-31T00:00:00Z, got {raw:?}"
+            ))
+        })
 }
 
 async fn export_csv(state: &AppState, mut query: AuditQuery) -> Result<Response, ApiError> {
     let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(["id", "at", "actor", "role", "source_ip", "action", "entity_type", "entity_id", "comment", "before", "after"])
-        .map_err(ApiError::internal)?;
+    out.write_record([
+        "id",
+        "at",
+        "actor",
+        "role",
+        "source_ip",
+        "action",
+        "entity_type",
+        "entity_id",
+        "comment",
+        "before",
+        "after",
+    ])
+    .map_err(ApiError::internal)?;
     query.size = EXPORT_PAGE;
     query.page = 0;
     let mut written = 0usize;
@@ -114,7 +139,11 @@ async fn export_csv(state: &AppState, mut query: AuditQuery) -> Result<Response,
 /// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) gets a leading
 /// quote: actors and comments come from users (a failed login's username is anything).
 fn csv_safe(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_string() }
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    }
 }
 
 #[cfg(test)]

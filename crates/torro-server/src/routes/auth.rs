@@ -12,7 +12,9 @@ use torro_model::{Actor, AuthSource, NewAuditEntry, UserPatch};
 use crate::AppState;
 use crate::auth::session::{self, start_session};
 use crate::auth::{AuthVia, Identity, client_ip, password};
-use crate::dto::auth::{AuthConfigBody, LoginRequest, LoginResponse, MeResponse, OidcConfigBody, PasswordChange, UserBody};
+use crate::dto::auth::{
+    AuthConfigBody, LoginRequest, LoginResponse, MeResponse, OidcConfigBody, PasswordChange, UserBody,
+};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::extract::ApiJson;
 
@@ -25,7 +27,10 @@ pub async fn config(State(state): State<AppState>) -> Json<AuthConfigBody> {
     Json(AuthConfigBody {
         auth_enabled: state.config().auth.enabled,
         local_login: true,
-        oidc: OidcConfigBody { enabled: false, label: None },
+        oidc: OidcConfigBody {
+            enabled: false,
+            label: None,
+        },
     })
 }
 
@@ -41,7 +46,11 @@ pub async fn config(State(state): State<AppState>) -> Json<AuthConfigBody> {
         (status = 429, description = "Too many attempts from this address", body = ErrorBody),
     )
 )]
-pub async fn login(State(state): State<AppState>, parts: Parts, ApiJson(body): ApiJson<LoginRequest>) -> Result<Response, ApiError> {
+pub async fn login(
+    State(state): State<AppState>,
+    parts: Parts,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> Result<Response, ApiError> {
     let auth = state.store().auth();
     let found = auth.user_credentials(&body.username).await?;
     let (user, hash) = match found {
@@ -65,7 +74,11 @@ pub async fn login(State(state): State<AppState>, parts: Parts, ApiJson(body): A
                 entity_type: "session".into(),
                 entity_id: other.as_ref().map_or(0, |u| u.id),
                 action: "login_failed".into(),
-                actor: Actor { name, role: None, source_ip: Some(ip) },
+                actor: Actor {
+                    name,
+                    role: None,
+                    source_ip: Some(ip),
+                },
                 at: Utc::now(),
                 before: None,
                 after: None,
@@ -89,7 +102,10 @@ pub async fn login(State(state): State<AppState>, parts: Parts, ApiJson(body): A
         comment: Some("password".into()),
     })
     .await?;
-    let body = LoginResponse { user: UserBody::from(&user), csrf_token: started.csrf_token };
+    let body = LoginResponse {
+        user: UserBody::from(&user),
+        csrf_token: started.csrf_token,
+    };
     Ok(([(SET_COOKIE, started.set_cookie)], Json(body)).into_response())
 }
 
@@ -103,9 +119,17 @@ pub async fn login(State(state): State<AppState>, parts: Parts, ApiJson(body): A
 pub async fn logout(State(state): State<AppState>, identity: Identity, parts: Parts) -> Result<Response, ApiError> {
     if let AuthVia::Session { id_hash, .. } = &identity.via {
         state.store().auth().delete_session(id_hash).await?;
-        state.store().auth().record_audit(&audit_row(&identity, "logout")).await?;
+        state
+            .store()
+            .auth()
+            .record_audit(&audit_row(&identity, "logout"))
+            .await?;
     }
-    Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, session::clear_cookie(&state, &parts))]).into_response())
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(SET_COOKIE, session::clear_cookie(&state, &parts))],
+    )
+        .into_response())
 }
 
 fn audit_row(identity: &Identity, action: &str) -> NewAuditEntry {
@@ -137,7 +161,12 @@ pub async fn me(identity: Identity) -> Json<MeResponse> {
         user: UserBody::from(&identity.user),
         auth: identity.via.as_str().into(),
         csrf_token,
-        permissions: identity.role().permissions().iter().map(|p| p.as_str().to_string()).collect(),
+        permissions: identity
+            .role()
+            .permissions()
+            .iter()
+            .map(|p| p.as_str().to_string())
+            .collect(),
     })
 }
 
@@ -173,8 +202,15 @@ pub async fn change_password(
     if !password::verify(&body.current_password, hash).await? {
         return Err(ApiError::new(ErrorCode::Forbidden, "the current password is wrong"));
     }
-    let patch = UserPatch { password_hash: Some(password::hash(&body.new_password).await?), ..UserPatch::default() };
-    let user = state.store().auth().update_user(identity.user.id, &patch, &identity.actor()).await?;
+    let patch = UserPatch {
+        password_hash: Some(password::hash(&body.new_password).await?),
+        ..UserPatch::default()
+    };
+    let user = state
+        .store()
+        .auth()
+        .update_user(identity.user.id, &patch, &identity.actor())
+        .await?;
     let mut headers = HeaderMap::new();
     if matches!(identity.via, AuthVia::Session { .. }) {
         headers.insert(SET_COOKIE, start_session(&state, &user, &parts).await?.set_cookie);

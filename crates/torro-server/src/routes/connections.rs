@@ -93,7 +93,11 @@ pub async fn update(
     ApiJson(body): ApiJson<ConnectionRequest>,
 ) -> Result<Json<ConnectionBody>, ApiError> {
     let input = body.into_input()?;
-    let connection = state.engine().connections().update(id, &input, &identity.actor()).await?;
+    let connection = state
+        .engine()
+        .connections()
+        .update(id, &input, &identity.actor())
+        .await?;
     Ok(Json(ConnectionBody::from(&connection)))
 }
 
@@ -108,7 +112,11 @@ pub async fn update(
         (status = 404, description = "No such connection", body = ErrorBody),
     )
 )]
-pub async fn delete(State(state): State<AppState>, identity: Identity, IdPath(id): IdPath) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    identity: Identity,
+    IdPath(id): IdPath,
+) -> Result<StatusCode, ApiError> {
     state.engine().connections().delete(id, &identity.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

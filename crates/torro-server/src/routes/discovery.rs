@@ -140,7 +140,12 @@ pub async fn approve(
 ) -> Result<Json<DiscoveryDetail>, ApiError> {
     let change = StatusChange {
         to: ApprovalStatus::Approved,
-        actor: acting(&identity, "approved_by", body.approved_by.as_deref(), body.role.as_deref())?,
+        actor: acting(
+            &identity,
+            "approved_by",
+            body.approved_by.as_deref(),
+            body.role.as_deref(),
+        )?,
         comment: optional(body.comments),
         reason: None,
     };
@@ -169,7 +174,12 @@ pub async fn reject(
 ) -> Result<Json<DiscoveryDetail>, ApiError> {
     let change = StatusChange {
         to: ApprovalStatus::Rejected,
-        actor: acting(&identity, "rejected_by", body.rejected_by.as_deref(), body.role.as_deref())?,
+        actor: acting(
+            &identity,
+            "rejected_by",
+            body.rejected_by.as_deref(),
+            body.role.as_deref(),
+        )?,
         reason: Some(required("rejection_reason", &body.rejection_reason)?),
         comment: optional(body.comments),
     };
@@ -273,7 +283,9 @@ fn workflow_change(identity: &Identity, to: ApprovalStatus, body: WorkflowReques
 fn acting(identity: &Identity, field: &str, claimed: Option<&str>, role: Option<&str>) -> Result<Actor, ApiError> {
     identity.check_claimed(field, claimed)?;
     if let Some(role) = role.map(str::trim).filter(|r| !r.is_empty()) {
-        let parsed = role.parse::<Role>().map_err(|e| ApiError::invalid(format!("role: {e}")))?;
+        let parsed = role
+            .parse::<Role>()
+            .map_err(|e| ApiError::invalid(format!("role: {e}")))?;
         if parsed != identity.role() {
             return Err(ApiError::invalid(format!(
                 "role is {role:?} but your role is {}; leave role out, your role is recorded",

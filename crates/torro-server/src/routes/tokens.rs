@@ -31,10 +31,19 @@ pub async fn list(
 ) -> Result<Json<TokenList>, ApiError> {
     let all = matches!(params.all.as_deref().map(str::trim), Some("true" | "1"));
     if all && !identity.can(Permission::ManageUsers) {
-        return Err(ApiError::new(ErrorCode::Forbidden, "only admins may list every user's tokens"));
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "only admins may list every user's tokens",
+        ));
     }
-    let tokens = state.store().auth().list_tokens(if all { None } else { Some(identity.user.id) }).await?;
-    Ok(Json(TokenList { tokens: tokens.iter().map(TokenBody::from).collect() }))
+    let tokens = state
+        .store()
+        .auth()
+        .list_tokens(if all { None } else { Some(identity.user.id) })
+        .await?;
+    Ok(Json(TokenList {
+        tokens: tokens.iter().map(TokenBody::from).collect(),
+    }))
 }
 
 /// Creates a token for the signed-in user. The response holds the token: store it now,
@@ -56,15 +65,21 @@ pub async fn create(
     ApiJson(body): ApiJson<NewTokenRequest>,
 ) -> Result<(StatusCode, Json<NewTokenResponse>), ApiError> {
     if identity.via == AuthVia::NoAuth {
-        return Err(ApiError::invalid("tokens are not needed with --no-auth; run Torro with authentication to create one"));
+        return Err(ApiError::invalid(
+            "tokens are not needed with --no-auth; run Torro with authentication to create one",
+        ));
     }
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(ApiError::invalid(format!("name must be 1 to {MAX_NAME_CHARS} characters")));
+        return Err(ApiError::invalid(format!(
+            "name must be 1 to {MAX_NAME_CHARS} characters"
+        )));
     }
     let days = body.expires_in_days.unwrap_or(DEFAULT_EXPIRY_DAYS);
     if !(1..=MAX_EXPIRY_DAYS).contains(&days) {
-        return Err(ApiError::invalid(format!("expires_in_days must be between 1 and {MAX_EXPIRY_DAYS}, got {days}")));
+        return Err(ApiError::invalid(format!(
+            "expires_in_days must be between 1 and {MAX_EXPIRY_DAYS}, got {days}"
+        )));
     }
     let token = secret::new_api_token();
     let new = NewApiToken {
@@ -75,7 +90,13 @@ pub async fn create(
         expires_at: Some(Utc::now() + chrono::Duration::days(i64::from(days))),
     };
     let info = state.store().auth().create_token(&new, &identity.actor()).await?;
-    Ok((StatusCode::CREATED, Json(NewTokenResponse { token, info: TokenBody::from(&info) })))
+    Ok((
+        StatusCode::CREATED,
+        Json(NewTokenResponse {
+            token,
+            info: TokenBody::from(&info),
+        }),
+    ))
 }
 
 /// Revokes a token: one's own, or anyone's for admins. Revoking twice is harmless.

@@ -22,7 +22,9 @@ const MAX_USERNAME_CHARS: usize = 100;
 )]
 pub async fn list(State(state): State<AppState>) -> Result<Json<UserList>, ApiError> {
     let users = state.store().auth().list_users().await?;
-    Ok(Json(UserList { users: users.iter().map(UserBody::from).collect() }))
+    Ok(Json(UserList {
+        users: users.iter().map(UserBody::from).collect(),
+    }))
 }
 
 /// Creates a local user with a password and a role.
@@ -43,7 +45,10 @@ pub async fn create(
     ApiJson(body): ApiJson<NewUserRequest>,
 ) -> Result<(StatusCode, Json<UserBody>), ApiError> {
     let username = valid_username(&body.username)?;
-    let password = body.password.as_deref().ok_or_else(|| ApiError::invalid("password is required"))?;
+    let password = body
+        .password
+        .as_deref()
+        .ok_or_else(|| ApiError::invalid("password is required"))?;
     password::check_policy(password)?;
     let user = NewUser {
         username,
@@ -80,11 +85,16 @@ pub async fn patch(
     ApiJson(body): ApiJson<UserPatchRequest>,
 ) -> Result<Json<UserBody>, ApiError> {
     let auth = state.store().auth();
-    let current = auth.get_user(id).await?.ok_or_else(|| ApiError::not_found(format!("no user with id {id}")))?;
+    let current = auth
+        .get_user(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no user with id {id}")))?;
     let role = body.role.as_deref().map(parse_role).transpose()?;
     let password_hash = match body.password.as_deref() {
         Some(_) if current.auth_source != AuthSource::Local => {
-            return Err(ApiError::invalid("this user signs in through OIDC and has no Torro password"));
+            return Err(ApiError::invalid(
+                "this user signs in through OIDC and has no Torro password",
+            ));
         }
         Some(p) => {
             password::check_policy(p)?;
@@ -96,11 +106,19 @@ pub async fn patch(
         && !current.disabled
         && (role.is_some_and(|r| r != Role::Admin) || body.disabled == Some(true));
     if loses_admin {
-        let admins = auth.list_users().await?.into_iter().filter(|u| u.role == Role::Admin && !u.disabled).count();
+        let admins = auth
+            .list_users()
+            .await?
+            .into_iter()
+            .filter(|u| u.role == Role::Admin && !u.disabled)
+            .count();
         if admins <= 1 {
             return Err(ApiError::new(
                 ErrorCode::Conflict,
-                format!("{} is the last enabled admin; make another user admin first", current.username),
+                format!(
+                    "{} is the last enabled admin; make another user admin first",
+                    current.username
+                ),
             ));
         }
     }
@@ -126,7 +144,9 @@ fn clean(value: Option<String>) -> Option<String> {
 fn valid_username(raw: &str) -> Result<String, ApiError> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > MAX_USERNAME_CHARS {
-        return Err(ApiError::invalid(format!("username must be 1 to {MAX_USERNAME_CHARS} characters")));
+        return Err(ApiError::invalid(format!(
+            "username must be 1 to {MAX_USERNAME_CHARS} characters"
+        )));
     }
     if name.chars().any(|c| c.is_control() || c.is_whitespace()) || name.starts_with("system:") {
         return Err(ApiError::invalid(

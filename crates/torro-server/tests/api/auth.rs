@@ -13,7 +13,9 @@ use crate::helpers::{TestApp, client_with_token, create_user_with_token, error_m
 
 /// A path of the OpenAPI document with its parameters filled in.
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "1").replace("{namespace}", "ns").replace("{name}", "n")
+    path.replace("{id}", "1")
+        .replace("{namespace}", "ns")
+        .replace("{name}", "n")
 }
 
 fn operations(doc: &Value) -> Vec<(Method, String)> {
@@ -91,7 +93,10 @@ async fn every_mutation_needs_more_than_a_session_for_anyone() {
             Some(Access::Needs(_)) => {}
             Some(Access::Public) => assert!(path == "/api/auth/login", "{method} {path} is public"),
             Some(Access::SignedIn) => {
-                assert!(path.starts_with("/api/auth/") || path.starts_with("/api/tokens"), "{method} {path}")
+                assert!(
+                    path.starts_with("/api/auth/") || path.starts_with("/api/tokens"),
+                    "{method} {path}"
+                )
             }
             None => panic!("{method} {path} unclassified"),
         }
@@ -108,7 +113,10 @@ async fn sign_in(app: &TestApp, username: &str, password: &str) -> (String, Stri
         .expect("login");
     assert_eq!(response.status(), StatusCode::OK);
     let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     assert!(!cookie.contains("Secure"), "no TLS here, so no Secure: {cookie}");
     let pair = cookie.split(';').next().unwrap().to_string();
     let body: Value = response.json().await.unwrap();
@@ -142,7 +150,10 @@ async fn a_session_needs_its_csrf_token_for_mutations_and_ends_at_sign_out() {
         .unwrap();
     let status = wrong.status();
     let body: Value = wrong.json().await.unwrap();
-    assert!(error_message(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated").contains("wrong username or password"));
+    assert!(
+        error_message(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated")
+            .contains("wrong username or password")
+    );
 
     let (cookie, csrf) = sign_in(&app, "ana", "a long passphrase").await;
     let me: Value = anon
@@ -161,7 +172,13 @@ async fn a_session_needs_its_csrf_token_for_mutations_and_ends_at_sign_out() {
 
     let ids = app.seed_fixture().await;
     let approve = format!("{}/api/discovery/{}/approve", app.base, ids[0]);
-    let without = anon.put(&approve).header("cookie", &cookie).json(&json!({})).send().await.unwrap();
+    let without = anon
+        .put(&approve)
+        .header("cookie", &cookie)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     let status = without.status();
     let body: Value = without.json().await.unwrap();
     assert!(error_message(status, &body, StatusCode::FORBIDDEN, "csrf_failed").contains("X-CSRF-Token"));
@@ -193,7 +210,12 @@ async fn a_session_needs_its_csrf_token_for_mutations_and_ends_at_sign_out() {
         .unwrap();
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
     assert!(out.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
-    let after = anon.get(format!("{}/api/auth/me", app.base)).header("cookie", &cookie).send().await.unwrap();
+    let after = anon
+        .get(format!("{}/api/auth/me", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
 
     let (_, audit) = app.get("/api/audit?entity_type=session").await;
@@ -203,7 +225,10 @@ async fn a_session_needs_its_csrf_token_for_mutations_and_ends_at_sign_out() {
         .iter()
         .map(|e| (e["action"].as_str().unwrap(), e["actor"].as_str().unwrap()))
         .collect();
-    assert_eq!(actions, vec![("logout", "ana"), ("login", "ana"), ("login_failed", "ana")]);
+    assert_eq!(
+        actions,
+        vec![("logout", "ana"), ("login", "ana"), ("login_failed", "ana")]
+    );
     let failed = &audit["entries"][2];
     assert_eq!(failed["source_ip"], "127.0.0.1");
     assert_eq!(failed["comment"], "wrong password");
@@ -215,18 +240,35 @@ async fn spawn_with_auth(auth: AuthConfig) -> TestApp {
     let store = torro_catalog::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
     let engine = torro_engine::Engine::new(store.clone(), torro_engine::TorroConfig::default());
-    let state = AppState::with_config(engine, ServerConfig { auth, ..Default::default() });
+    let state = AppState::with_config(
+        engine,
+        ServerConfig {
+            auth,
+            ..Default::default()
+        },
+    );
     TestApp::spawn_state(state, store, dir).await
 }
 
 #[tokio::test]
 async fn an_idle_session_expires_and_so_does_an_old_one() {
-    let idle = spawn_with_auth(AuthConfig { session_idle: Duration::from_secs(1), ..AuthConfig::default() }).await;
+    let idle = spawn_with_auth(AuthConfig {
+        session_idle: Duration::from_secs(1),
+        ..AuthConfig::default()
+    })
+    .await;
     create_local_user(&idle, "bo", "viewer", "a long passphrase").await;
     let (cookie, _) = sign_in(&idle, "bo", "a long passphrase").await;
     let me = |app: &TestApp, cookie: String| {
         let url = format!("{}/api/auth/me", app.base);
-        async move { reqwest::Client::new().get(url).header("cookie", cookie).send().await.unwrap() }
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+        }
     };
     assert_eq!(me(&idle, cookie.clone()).await.status(), StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(2100)).await;
@@ -235,7 +277,11 @@ async fn an_idle_session_expires_and_so_does_an_old_one() {
     let body: Value = expired.json().await.unwrap();
     assert!(error_message(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated").contains("expired"));
 
-    let old = spawn_with_auth(AuthConfig { session_ttl: Duration::from_secs(1), ..AuthConfig::default() }).await;
+    let old = spawn_with_auth(AuthConfig {
+        session_ttl: Duration::from_secs(1),
+        ..AuthConfig::default()
+    })
+    .await;
     create_local_user(&old, "bo", "viewer", "a long passphrase").await;
     let (cookie, _) = sign_in(&old, "bo", "a long passphrase").await;
     // Busy use does not extend the absolute lifetime.
@@ -265,27 +311,56 @@ async fn a_token_is_shown_once_works_until_revoked_and_names_its_user() {
     assert!(created["info"]["last_used_at"].is_null());
 
     let airflow = client_with_token(&token);
-    let me: Value = airflow.get(format!("{}/api/auth/me", app.base)).send().await.unwrap().json().await.unwrap();
+    let me: Value = airflow
+        .get(format!("{}/api/auth/me", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["user"]["username"], "eve");
     assert_eq!(me["auth"], "token");
     assert!(me["csrf_token"].is_null());
 
-    let list = engineer.get(format!("{}/api/tokens", app.base)).send().await.unwrap().text().await.unwrap();
+    let list = engineer
+        .get(format!("{}/api/tokens", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!list.contains(&token), "the list never shows a token");
     let listed: Value = serde_json::from_str(&list).unwrap();
     let mine = listed["tokens"].as_array().unwrap();
     assert!(mine.iter().all(|t| t["username"] == "eve"), "only own tokens: {listed}");
     let airflow_row = mine.iter().find(|t| t["name"] == "airflow").unwrap();
-    assert!(airflow_row["last_used_at"].is_string(), "last use recorded: {airflow_row}");
-    let all = engineer.get(format!("{}/api/tokens?all=true", app.base)).send().await.unwrap();
+    assert!(
+        airflow_row["last_used_at"].is_string(),
+        "last use recorded: {airflow_row}"
+    );
+    let all = engineer
+        .get(format!("{}/api/tokens?all=true", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(all.status(), StatusCode::FORBIDDEN);
 
     // Someone else cannot revoke it; its owner can.
     let id = created["info"]["id"].as_i64().unwrap();
     let viewer = client_with_token(&create_user_with_token(&app.store, "vic", Role::Viewer).await);
-    let theirs = viewer.delete(format!("{}/api/tokens/{id}", app.base)).send().await.unwrap();
+    let theirs = viewer
+        .delete(format!("{}/api/tokens/{id}", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
-    let revoked = engineer.delete(format!("{}/api/tokens/{id}", app.base)).send().await.unwrap();
+    let revoked = engineer
+        .delete(format!("{}/api/tokens/{id}", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(revoked.status(), StatusCode::OK);
     let revoked: Value = revoked.json().await.unwrap();
     assert!(revoked["revoked_at"].is_string());
@@ -295,7 +370,12 @@ async fn a_token_is_shown_once_works_until_revoked_and_names_its_user() {
     assert!(error_message(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated").contains("revoked"));
 
     let (_, audit) = app.get("/api/audit?entity_type=token&actor=eve").await;
-    let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, vec!["revoke", "create"]);
     assert!(!audit.to_string().contains(&token), "the audit log never holds a token");
 }
@@ -307,14 +387,29 @@ async fn approvals_record_the_signed_in_user_and_refuse_another_name() {
     let steward = client_with_token(&create_user_with_token(&app.store, "ana", Role::Steward).await);
     let url = |id: i64, action: &str| format!("{}/api/discovery/{id}/{action}", app.base);
 
-    let impostor = steward.put(url(ids[0], "approve")).json(&json!({"approved_by": "bo"})).send().await.unwrap();
+    let impostor = steward
+        .put(url(ids[0], "approve"))
+        .json(&json!({"approved_by": "bo"}))
+        .send()
+        .await
+        .unwrap();
     let status = impostor.status();
     let body: Value = impostor.json().await.unwrap();
     assert!(error_message(status, &body, StatusCode::BAD_REQUEST, "invalid_request").contains("signed in as"));
 
-    let ok = steward.put(url(ids[0], "approve")).json(&json!({"comments": "fine"})).send().await.unwrap();
+    let ok = steward
+        .put(url(ids[0], "approve"))
+        .json(&json!({"comments": "fine"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
-    let same = steward.put(url(ids[1], "reject")).json(&json!({"rejected_by": "ana", "rejection_reason": "pii"})).send().await.unwrap();
+    let same = steward
+        .put(url(ids[1], "reject"))
+        .json(&json!({"rejected_by": "ana", "rejection_reason": "pii"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(same.status(), StatusCode::OK);
 
     let (_, audit) = app.get(&format!("/api/discovery/{}/audit", ids[0])).await;
@@ -332,22 +427,44 @@ async fn the_audit_log_filters_pages_and_exports_csv() {
     let app = TestApp::spawn().await;
     for name in ["u1", "u2", "=cmd|' /C calc'!A0"] {
         let body = json!({"username": name.replace(['|', '\'', ' ', '!'], ""), "password": "a long passphrase", "role": "viewer"});
-        let r = app.client.post(format!("{}/api/users", app.base)).json(&body).send().await.unwrap();
+        let r = app
+            .client
+            .post(format!("{}/api/users", app.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::CREATED);
     }
     let (status, page) = app.get("/api/audit?entity_type=user&action=create&size=2").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["entries"].as_array().unwrap().len(), 2);
-    assert_eq!(page["pagination"]["total"], 4, "admin from the test set-up + three: {page}");
-    assert!(!page.to_string().contains("argon2"), "no password hash in the audit log");
+    assert_eq!(
+        page["pagination"]["total"], 4,
+        "admin from the test set-up + three: {page}"
+    );
+    assert!(
+        !page.to_string().contains("argon2"),
+        "no password hash in the audit log"
+    );
 
     let (status, body) = app.get("/api/audit?since=yesterday").await;
     assert!(error_message(status, &body, StatusCode::BAD_REQUEST, "invalid_request").contains("since"));
 
-    let csv = app.client.get(format!("{}/api/audit?format=csv&entity_type=user", app.base)).send().await.unwrap();
+    let csv = app
+        .client
+        .get(format!("{}/api/audit?format=csv&entity_type=user", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(csv.status(), StatusCode::OK);
     assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
-    assert!(csv.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
+    assert!(
+        csv.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
     let text = csv.text().await.unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
@@ -356,9 +473,25 @@ async fn the_audit_log_filters_pages_and_exports_csv() {
     assert!(rows.iter().all(|r| &r[5] == "create"));
 
     let steward = client_with_token(&create_user_with_token(&app.store, "ana", Role::Steward).await);
-    assert_eq!(steward.get(format!("{}/api/audit", app.base)).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        steward
+            .get(format!("{}/api/audit", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
     let engineer = client_with_token(&create_user_with_token(&app.store, "eve", Role::Engineer).await);
-    assert_eq!(engineer.get(format!("{}/api/audit", app.base)).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        engineer
+            .get(format!("{}/api/audit", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
@@ -395,14 +528,38 @@ async fn admins_manage_users_but_never_remove_the_last_admin() {
     assert_eq!(promoted.status(), StatusCode::OK);
     let promoted: Value = promoted.json().await.unwrap();
     assert_eq!(promoted["role"], "steward");
-    let disabled = app.client.patch(format!("{}/api/users/{id}", app.base)).json(&json!({"disabled": true})).send().await.unwrap();
+    let disabled = app
+        .client
+        .patch(format!("{}/api/users/{id}", app.base))
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(disabled.status(), StatusCode::OK);
-    let me = reqwest::Client::new().get(format!("{}/api/auth/me", app.base)).header("cookie", cookie).send().await.unwrap();
+    let me = reqwest::Client::new()
+        .get(format!("{}/api/auth/me", app.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED, "a disabled user's session ends");
 
     let (_, users) = app.get("/api/users").await;
-    let admin_id = users["users"].as_array().unwrap().iter().find(|u| u["username"] == "admin").unwrap()["id"].as_i64().unwrap();
-    let demote = app.client.patch(format!("{}/api/users/{admin_id}", app.base)).json(&json!({"role": "viewer"})).send().await.unwrap();
+    let admin_id = users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "admin")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let demote = app
+        .client
+        .patch(format!("{}/api/users/{admin_id}", app.base))
+        .json(&json!({"role": "viewer"}))
+        .send()
+        .await
+        .unwrap();
     let status = demote.status();
     let body: Value = demote.json().await.unwrap();
     assert!(error_message(status, &body, StatusCode::CONFLICT, "conflict").contains("last enabled admin"));
@@ -410,8 +567,19 @@ async fn admins_manage_users_but_never_remove_the_last_admin() {
 
 #[tokio::test]
 async fn no_auth_mode_acts_as_the_local_admin() {
-    let app = spawn_with_auth(AuthConfig { enabled: false, ..AuthConfig::default() }).await;
-    let me: Value = reqwest::Client::new().get(format!("{}/api/auth/me", app.base)).send().await.unwrap().json().await.unwrap();
+    let app = spawn_with_auth(AuthConfig {
+        enabled: false,
+        ..AuthConfig::default()
+    })
+    .await;
+    let me: Value = reqwest::Client::new()
+        .get(format!("{}/api/auth/me", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["user"]["username"], "local");
     assert_eq!(me["auth"], "none");
     let (_, config) = app.get("/api/auth/config").await;
@@ -422,7 +590,9 @@ async fn no_auth_mode_acts_as_the_local_admin() {
 async fn the_first_start_creates_one_admin() {
     use torro_server::auth::bootstrap::{FirstAdmin, ensure_admin};
     let dir = tempfile::tempdir().unwrap();
-    let store = torro_catalog::connect(&format!("sqlite:{}", dir.path().join("c.db").display())).await.unwrap();
+    let store = torro_catalog::connect(&format!("sqlite:{}", dir.path().join("c.db").display()))
+        .await
+        .unwrap();
     store.migrate().await.unwrap();
     let FirstAdmin::Generated(password) = ensure_admin(store.as_ref(), None).await.unwrap() else {
         panic!("a generated password")
