@@ -6,6 +6,7 @@
 mod assets;
 mod connections;
 mod demo;
+mod hardening;
 mod lineage;
 mod lineage_graph;
 mod output;
@@ -96,6 +97,8 @@ struct ServeArgs {
     /// Do not run the scheduler in this process (another `serve` runs it; running it in several is safe too).
     #[arg(long)]
     no_scheduler: bool,
+    #[command(flatten)]
+    http: hardening::HardeningArgs,
 }
 
 #[derive(Args)]
@@ -261,6 +264,9 @@ pub(crate) fn load_config(path: Option<&Path>) -> Result<TorroConfig> {
 }
 
 async fn serve(args: ServeArgs) -> Result<ExitCode> {
+    // Bad hardening flags or TLS files fail before anything else starts.
+    let security = args.http.security_config()?;
+    let tls = args.http.tls()?;
     let mut config = load_config(args.config.as_deref())?;
     let store = open_store(&args.db).await?;
     if args.demo {
@@ -290,8 +296,9 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         )
     })?;
     let addr = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     println!(
-        "Torro is serving on http://{addr} (web UI at http://{addr}/, API at http://{addr}/api/discovery, stop with Ctrl-C)"
+        "Torro is serving on {scheme}://{addr} (web UI at {scheme}://{addr}/, API at {scheme}://{addr}/api/discovery, stop with Ctrl-C)"
     );
     let background = CancellationToken::new();
     let worker = (args.workers > 0).then(|| {
@@ -303,11 +310,19 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         tokio::spawn(scheduler.run(SCHEDULER_EVERY, background.clone()));
     }
     let stopped = background.clone();
-    torro_server::serve(listener, torro_server::AppState::new(engine), async move {
+    let shutdown = async move {
         shutdown_signal().await;
         stopped.cancel();
-    })
-    .await?;
+    };
+    let server_config = torro_server::ServerConfig {
+        security,
+        ..Default::default()
+    };
+    let state = torro_server::AppState::with_config(engine, server_config);
+    match tls {
+        Some(tls) => torro_server::tls::serve_tls(listener.into_std()?, state, tls, shutdown).await?,
+        None => torro_server::serve(listener, state, shutdown).await?,
+    }
     background.cancel();
     if let Some(worker) = worker {
         eprintln!("stopping: running scans get a few seconds to finish, then are queued again");
