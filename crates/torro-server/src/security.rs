@@ -410,10 +410,7 @@ mod tests {
     fn trusted_peer_gives_the_right_most_untrusted_address() {
         // The client forged 6.6.6.6; the proxy chain appended the real address.
         let (h, e) = from_peer("10.0.0.2:4000", &["6.6.6.6, 198.51.100.7", "10.0.0.1"]);
-        assert_eq!(
-            client_ip(&h, &e, &config(&["10.0.0.0/8"])),
-            ip("198.51.100.7")
-        );
+        assert_eq!(client_ip(&h, &e, &config(&["10.0.0.0/8"])), ip("198.51.100.7"));
     }
 
     #[test]
@@ -449,13 +446,22 @@ mod tests {
     fn origins_and_proxies_are_checked() {
         assert!(parse_cors_origin("https://ui.example.com").is_ok());
         assert!(parse_cors_origin("http://localhost:5173").is_ok());
-        for bad in ["ui.example.com", "https://ui.example.com/", "https://*.example.com", "https://"] {
+        for bad in [
+            "ui.example.com",
+            "https://ui.example.com/",
+            "https://*.example.com",
+            "https://",
+        ] {
             let err = parse_cors_origin(bad).unwrap_err();
             assert!(err.contains("CORS origin"), "{bad}: {err}");
         }
         assert_eq!(parse_trusted_proxy("10.1.2.3/8").unwrap().to_string(), "10.0.0.0/8");
         assert_eq!(parse_trusted_proxy("::1").unwrap().to_string(), "::1/128");
-        assert!(parse_trusted_proxy("10.0.0.0/33").unwrap_err().contains("trusted proxy"));
+        assert!(
+            parse_trusted_proxy("10.0.0.0/33")
+                .unwrap_err()
+                .contains("trusted proxy")
+        );
     }
 
     #[test]

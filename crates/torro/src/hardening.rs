@@ -61,8 +61,7 @@ impl HardeningArgs {
         if self.request_timeout.is_zero() {
             bail!("--request-timeout must be longer than 0");
         }
-        let rate = NonZeroU32::new(self.login_rate_per_minute)
-            .context("--login-rate-per-minute must be at least 1")?;
+        let rate = NonZeroU32::new(self.login_rate_per_minute).context("--login-rate-per-minute must be at least 1")?;
         Ok(SecurityConfig {
             tls: self.tls_cert.is_some(),
             cors_origins,

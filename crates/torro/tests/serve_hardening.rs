@@ -29,7 +29,12 @@ fn serve(cwd: &Path, extra: &[&str]) -> Command {
 
 fn fails(cwd: &Path, extra: &[&str]) -> Output {
     let out = serve(cwd, extra).output().expect("run torro");
-    assert_eq!(out.status.code(), Some(1), "{extra:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{extra:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -89,7 +94,11 @@ fn bad_tls_files_and_flags_fail_with_a_clear_message() {
     let stderr = |out: &Output| String::from_utf8_lossy(&out.stderr).into_owned();
 
     let out = fails(work.path(), &["--tls-cert", "missing.pem", "--tls-key", "key.pem"]);
-    assert!(stderr(&out).contains("cannot read the TLS certificate missing.pem"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot read the TLS certificate missing.pem"),
+        "{}",
+        stderr(&out)
+    );
 
     std::fs::write(work.path().join("bad.pem"), "hello").unwrap();
     let out = fails(work.path(), &["--tls-cert", "cert.pem", "--tls-key", "bad.pem"]);
