@@ -13,6 +13,9 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::AppState;
 
+/// The TLS settings [`serve_tls`] takes (rustls's, re-exported for the binary).
+pub use rustls::ServerConfig;
+
 /// Why the certificate or key cannot be used; says which file and what to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {

@@ -6,6 +6,7 @@
 mod assets;
 mod connections;
 mod demo;
+mod hardening;
 mod lineage;
 mod lineage_graph;
 mod output;
@@ -102,6 +103,8 @@ struct ServeArgs {
     no_scheduler: bool,
     #[command(flatten)]
     auth: AuthArgs,
+    #[command(flatten)]
+    http: hardening::HardeningArgs,
 }
 
 /// Sign-in settings of `torro serve`.
@@ -293,6 +296,9 @@ pub(crate) fn load_config(path: Option<&Path>) -> Result<TorroConfig> {
 }
 
 async fn serve(args: ServeArgs) -> Result<ExitCode> {
+    // Bad hardening flags or TLS files fail before anything else starts.
+    let security = args.http.security_config()?;
+    let tls = args.http.tls()?;
     let mut config = load_config(args.config.as_deref())?;
     let store = open_store(&args.db).await?;
     if args.demo {
@@ -329,8 +335,9 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     if !args.auth.no_auth {
         announce_first_admin(engine.store().as_ref()).await?;
     }
+    let scheme = if tls.is_some() { "https" } else { "http" };
     println!(
-        "Torro is serving on http://{addr} (web UI at http://{addr}/, API at http://{addr}/api/discovery, stop with Ctrl-C)"
+        "Torro is serving on {scheme}://{addr} (web UI at {scheme}://{addr}/, API at {scheme}://{addr}/api/discovery, stop with Ctrl-C)"
     );
     let background = CancellationToken::new();
     let worker = (args.workers > 0).then(|| {
@@ -342,19 +349,19 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         tokio::spawn(scheduler.run(SCHEDULER_EVERY, background.clone()));
     }
     let stopped = background.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        stopped.cancel();
+    };
     let server_config = torro_server::ServerConfig {
         auth: args.auth.config(),
-        ..Default::default()
+        security,
     };
-    torro_server::serve(
-        listener,
-        torro_server::AppState::with_config(engine, server_config),
-        async move {
-            shutdown_signal().await;
-            stopped.cancel();
-        },
-    )
-    .await?;
+    let state = torro_server::AppState::with_config(engine, server_config);
+    match tls {
+        Some(tls) => torro_server::tls::serve_tls(listener.into_std()?, state, tls, shutdown).await?,
+        None => torro_server::serve(listener, state, shutdown).await?,
+    }
     background.cancel();
     if let Some(worker) = worker {
         eprintln!("stopping: running scans get a few seconds to finish, then are queued again");

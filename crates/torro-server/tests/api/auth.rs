@@ -604,3 +604,66 @@ async fn the_first_start_creates_one_admin() {
     assert!(torro_server::auth::password::verify(&password, hash).await.unwrap());
     assert!(Role::Admin.allows(Permission::ManageUsers));
 }
+
+async fn spawn_with_security(security: torro_server::security::SecurityConfig) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("catalog.db").display());
+    let store = torro_catalog::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let engine = torro_engine::Engine::new(store.clone(), torro_engine::TorroConfig::default());
+    let state = AppState::with_config(engine, ServerConfig { security, ..Default::default() });
+    TestApp::spawn_state(state, store, dir).await
+}
+
+#[tokio::test]
+async fn password_guessing_is_rate_limited_per_address() {
+    use std::num::NonZeroU32;
+    let security = torro_server::security::SecurityConfig {
+        login_rate_per_minute: NonZeroU32::new(3).unwrap(),
+        login_burst: NonZeroU32::new(3).unwrap(),
+        ..Default::default()
+    };
+    let app = spawn_with_security(security).await;
+    create_local_user(&app, "ana", "viewer", "a long passphrase").await;
+    let guess = || {
+        reqwest::Client::new()
+            .post(format!("{}/api/auth/login", app.base))
+            .json(&json!({"username": "ana", "password": "guess"}))
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(guess().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    }
+    let limited = guess().await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().contains_key("retry-after"));
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited");
+    // Refused before the password check: only the three real attempts are audited.
+    let (_, audit) = app.get("/api/audit?action=login_failed").await;
+    assert_eq!(audit["pagination"]["total"], 3);
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_behind_a_trusted_https_proxy_only() {
+    let security = torro_server::security::SecurityConfig {
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..Default::default()
+    };
+    let app = spawn_with_security(security).await;
+    create_local_user(&app, "ana", "viewer", "a long passphrase").await;
+    let login = |proto: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{}/api/auth/login", app.base))
+            .header("x-forwarded-proto", proto)
+            .header("x-forwarded-for", "203.0.113.9")
+            .json(&json!({"username": "ana", "password": "a long passphrase"}))
+            .send()
+    };
+    let https = login("https").await.unwrap();
+    assert!(https.headers()["set-cookie"].to_str().unwrap().contains("; Secure"));
+    let http = login("http").await.unwrap();
+    assert!(!http.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
+    let (_, audit) = app.get("/api/audit?action=login").await;
+    assert_eq!(audit["entries"][0]["source_ip"], "203.0.113.9", "the proxy's client, not the proxy");
+}

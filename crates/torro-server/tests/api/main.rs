@@ -11,5 +11,6 @@ mod helpers;
 mod lineage;
 mod meta;
 mod scans;
+mod security;
 mod ui;
 mod workflow;
