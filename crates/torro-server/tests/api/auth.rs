@@ -611,7 +611,13 @@ async fn spawn_with_security(security: torro_server::security::SecurityConfig) -
     let store = torro_catalog::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
     let engine = torro_engine::Engine::new(store.clone(), torro_engine::TorroConfig::default());
-    let state = AppState::with_config(engine, ServerConfig { security, ..Default::default() });
+    let state = AppState::with_config(
+        engine,
+        ServerConfig {
+            security,
+            ..Default::default()
+        },
+    );
     TestApp::spawn_state(state, store, dir).await
 }
 
@@ -665,5 +671,8 @@ async fn the_session_cookie_is_secure_behind_a_trusted_https_proxy_only() {
     let http = login("http").await.unwrap();
     assert!(!http.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
     let (_, audit) = app.get("/api/audit?action=login").await;
-    assert_eq!(audit["entries"][0]["source_ip"], "203.0.113.9", "the proxy's client, not the proxy");
+    assert_eq!(
+        audit["entries"][0]["source_ip"], "203.0.113.9",
+        "the proxy's client, not the proxy"
+    );
 }

@@ -523,7 +523,7 @@ mod tls {
             .resolve("localhost", addr)
             .build()
             .unwrap();
-        let url = format!("https://localhost:{}/api/discovery", addr.port());
+        let url = format!("https://localhost:{}/health", addr.port());
         let response = client.get(&url).send().await.expect("HTTPS with our certificate");
         assert_eq!(response.status(), StatusCode::OK);
         assert_hardened(response.headers(), "HTTPS");
