@@ -88,7 +88,11 @@ async fn bench(db: ScratchDb, tables: usize, columns: usize) {
         schedule: None,
         labels: SourceLabels::default(),
     };
-    let c = engine.connections().create(&input, "bench").await.expect("connection");
+    let c = engine
+        .connections()
+        .create(&input, &torro_model::Actor::system("bench"))
+        .await
+        .expect("connection");
     let (first, t1) = scan(&engine, c.id).await;
     let (second, t2) = scan(&engine, c.id).await;
     let altered = (tables / 100).max(1);
