@@ -130,7 +130,8 @@ def load_postgres(url, rows):
 
 
 def serve(url, work):
-    proc = subprocess.Popen([BIN, "serve", "--bind", "127.0.0.1:0", "--database-url", url], cwd=work,
+    # --no-auth: the benchmark measures graph queries, not sign-in (loopback only).
+    proc = subprocess.Popen([BIN, "serve", "--no-auth", "--bind", "127.0.0.1:0", "--database-url", url], cwd=work,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             env={**os.environ, "TORRO_LOG": "error"})
     line = proc.stdout.readline()

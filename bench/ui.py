@@ -50,7 +50,8 @@ def main():
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     print(f"scanned in {time.perf_counter() - start:.1f} s", file=sys.stderr)
 
-    server = subprocess.Popen([a.bin, "serve", "--bind", "127.0.0.1:0", "--database-url", url],
+    # --no-auth: the benchmark times page loads, not sign-in (loopback only).
+    server = subprocess.Popen([a.bin, "serve", "--no-auth", "--bind", "127.0.0.1:0", "--database-url", url],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp,
                               env={**os.environ, "TORRO_SECRET_KEY": "bench-ui"})
     try:

@@ -631,8 +631,8 @@ macro_rules! impl_auth_store {
             async fn search_audit(&self, q: &AuditQuery) -> Result<Page<AuditEntry>> {
                 use sqlx::Row;
                 let ((main_where, main_args), (lineage_where, lineage_args)) = audit_filters(q, <$db as Dialect>::BACKEND);
-                let page = q.page.max(1);
-                let (limit, offset) = limits(page - 1, q.size);
+                let page = q.page;
+                let (limit, offset) = limits(page, q.size);
                 let total = self.count(&format!("SELECT COUNT(*) FROM audit_log{main_where}"), main_args.clone()).await?
                     + self.count(&format!("SELECT COUNT(*) FROM lineage_audit{lineage_where}"), lineage_args.clone()).await?;
                 let bigint = <$db as Dialect>::BIGINT;
