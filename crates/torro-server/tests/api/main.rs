@@ -7,6 +7,7 @@ mod datasets;
 mod discovery;
 mod errors;
 mod helpers;
+mod injection;
 mod lineage;
 mod meta;
 mod scans;
