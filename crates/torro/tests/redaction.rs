@@ -104,8 +104,11 @@ fn debug_logs_and_output_hold_no_secrets() {
                 "name": "s3-closed",
                 "connector_type": "s3",
                 "connection_type": "access_key",
-                "config": {"containers": ["lake"], "endpoint": "http://127.0.0.1:1", "region": "us-east-1"},
-                "secrets": {"access_key_id": "AKIDEXAMPLE", "secret_access_key": S3_SECRET}
+                "config": {
+                    "containers": ["lake"], "endpoint": "http://127.0.0.1:1", "region": "us-east-1",
+                    "options": {"access_key_id": "AKIDEXAMPLE", "allow_http": "true"}
+                },
+                "secrets": {"secret_access_key": S3_SECRET}
             }),
         ] {
             let (status, text) = send(reqwest::Method::POST, "/api/connections".into(), Some(body)).await;
