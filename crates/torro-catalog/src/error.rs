@@ -22,10 +22,27 @@ pub enum CatalogError {
     UnsupportedUrl { url: String, message: String },
     /// The database failed or could not be reached (→ 500/503; full chain logged, not shown).
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     /// A stored value could not be decoded (corrupt row).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+}
+
+impl From<sqlx::Error> for CatalogError {
+    /// Text a database refuses to hold is bad input, not a server fault: PostgreSQL rejects
+    /// NUL characters in text (SQLSTATE 22021), and a value too long for its column fails
+    /// on PostgreSQL and MySQL (22001). Every other error stays a database error.
+    fn from(e: sqlx::Error) -> Self {
+        let message = match e.as_database_error().and_then(|d| d.code()).as_deref() {
+            Some("22021") => "must not contain NUL characters",
+            Some("22001") => "is longer than the catalog can store",
+            _ => return CatalogError::Database(e),
+        };
+        CatalogError::InvalidInput {
+            field: "text".into(),
+            message: message.into(),
+        }
+    }
 }

@@ -94,7 +94,7 @@ pub(crate) fn is_deadlock(e: &CatalogError) -> bool {
 pub(crate) fn map_unique(e: sqlx::Error, what: impl FnOnce() -> String) -> CatalogError {
     match e.as_database_error() {
         Some(d) if d.is_unique_violation() => CatalogError::AlreadyExists(what()),
-        _ => CatalogError::Database(e),
+        _ => e.into(),
     }
 }
 

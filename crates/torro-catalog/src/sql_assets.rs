@@ -64,6 +64,11 @@ fn asset_filter(q: &AssetQuery) -> (String, Vec<Arg>) {
     // the words are escaped so `%` and `_` match themselves (with `!`: a backslash means
     // different things in MySQL and standard string literals).
     for word in q.search.as_deref().unwrap_or_default().split_whitespace().take(10) {
+        if word.contains('\0') {
+            // No name holds a NUL, and SQLite's LIKE would stop at it (`%\0%` matched all).
+            conds.push("1 = 0".into());
+            continue;
+        }
         let escaped = word
             .to_lowercase()
             .replace('!', "!!")

@@ -243,16 +243,20 @@ fn merge(parsed: DatabaseSettings, given: &DatabaseSettings) -> DatabaseSettings
 pub fn parse_jdbc_url(url: &str) -> Result<(StorageType, DatabaseSettings), SettingsError> {
     const FIELD: &str = "config.database.jdbc_url";
     let url = url.trim();
+    // Errors quote only the scheme: the rest may hold credentials.
+    let shown = url.split("//").next().unwrap_or_default();
     let rest = url
         .strip_prefix("jdbc:")
-        .ok_or_else(|| bad(FIELD, format!("{url:?} does not start with jdbc:")))?;
+        .ok_or_else(|| bad(FIELD, format!("{shown:?}... does not start with jdbc:")))?;
     let mut s = DatabaseSettings::default();
     if let Some(r) = rest.strip_prefix("oracle:thin:") {
         let r = r.strip_prefix('@').unwrap_or(r);
-        // Optional credentials before the @: user/password@... (the password is ignored: it is a secret).
+        // Optional user before the @: user@... (user/password@ is refused: see `no_password`).
         let r = match r.split_once('@') {
             Some((creds, tail)) if !creds.starts_with("//") => {
-                s.user = creds.split('/').next().filter(|u| !u.is_empty()).map(String::from);
+                let (user, password) = creds.split_once('/').unwrap_or((creds, ""));
+                no_password(!password.is_empty())?;
+                s.user = Some(user).filter(|u| !u.is_empty()).map(String::from);
                 tail
             }
             _ => r,
@@ -317,7 +321,7 @@ pub fn parse_jdbc_url(url: &str) -> Result<(StorageType, DatabaseSettings), Sett
         return Err(bad(
             FIELD,
             format!(
-                "unsupported JDBC URL {url:?}; expected jdbc:postgresql:, jdbc:mysql:, jdbc:mariadb:, jdbc:oracle:thin:, jdbc:sqlite: or jdbc:snowflake:"
+                "unsupported JDBC URL {shown:?}...; expected jdbc:postgresql:, jdbc:mysql:, jdbc:mariadb:, jdbc:oracle:thin:, jdbc:sqlite: or jdbc:snowflake:"
             ),
         ));
     };
@@ -325,6 +329,13 @@ pub fn parse_jdbc_url(url: &str) -> Result<(StorageType, DatabaseSettings), Sett
     let (authority, path) = authority_path.split_once('/').unwrap_or((authority_path, ""));
     let (host, port) = host_port(authority)?;
     let params: Vec<(&str, &str)> = query.split('&').filter_map(|kv| kv.split_once('=')).collect();
+    let userinfo = authority.rsplit_once('@').map_or("", |(u, _)| u);
+    no_password(
+        userinfo.contains(':')
+            || params
+                .iter()
+                .any(|(k, _)| ["password", "pwd", "passwd"].iter().any(|n| k.eq_ignore_ascii_case(n))),
+    )?;
     let param = |names: &[&str]| {
         params
             .iter()
@@ -351,6 +362,18 @@ pub fn parse_jdbc_url(url: &str) -> Result<(StorageType, DatabaseSettings), Sett
         s.port = port;
     }
     Ok((kind, s))
+}
+
+/// A JDBC URL is a plain setting: stored as is and shown by the API and CLI. A password
+/// in it would leak, so it is refused with a pointer to the encrypted secret instead.
+fn no_password(found: bool) -> Result<(), SettingsError> {
+    if found {
+        return Err(bad(
+            "config.database.jdbc_url",
+            "the URL holds a password; remove it and give it as the secret \"password\" (secrets are encrypted, settings are not)",
+        ));
+    }
+    Ok(())
 }
 
 fn parse_port(p: &str) -> Result<u16, SettingsError> {
@@ -429,7 +452,7 @@ mod tests {
             (s.host.as_deref(), s.port, s.sid.as_deref()),
             (Some("db"), Some(1522), Some("ORCL"))
         );
-        let (_, s) = jdbc("jdbc:oracle:thin:scott/tiger@//h/SVC");
+        let (_, s) = jdbc("jdbc:oracle:thin:scott@//h/SVC");
         assert_eq!(
             (s.user.as_deref(), s.port, s.service_name.as_deref()),
             (Some("scott"), None, Some("SVC"))
@@ -443,6 +466,27 @@ mod tests {
             let e = parse_jdbc_url(bad).unwrap_err();
             assert_eq!(e.field, "config.database.jdbc_url", "{bad}");
         }
+    }
+
+    #[test]
+    fn passwords_in_urls_are_refused_without_being_quoted() {
+        for url in [
+            "jdbc:oracle:thin:scott/tiger@//h/SVC",
+            "jdbc:oracle:thin:scott/tiger@h:1521:ORCL",
+            "jdbc:postgresql://ana:tiger@pg.local/sales",
+            "jdbc:mysql://h:3306/shop?user=ana&password=tiger",
+            "jdbc:mariadb://h/shop?PWD=tiger",
+            "jdbc:snowflake://acct.snowflakecomputing.com/?user=ana&passwd=tiger",
+        ] {
+            let e = parse_jdbc_url(url).unwrap_err();
+            assert_eq!(e.field, "config.database.jdbc_url", "{url}");
+            assert!(e.to_string().contains("secret \"password\""), "{e}");
+            assert!(!e.to_string().contains("tiger"), "{e}");
+        }
+        assert_eq!(
+            jdbc("jdbc:postgresql://ana@pg.local/sales").1.host.as_deref(),
+            Some("pg.local")
+        );
     }
 
     #[test]

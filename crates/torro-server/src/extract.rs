@@ -34,6 +34,12 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // No stored name holds a NUL and PostgreSQL refuses one in text: one answer everywhere.
+        if parts.uri.query().is_some_and(|q| q.contains("%00")) {
+            return Err(ApiError::invalid(
+                "query parameters must not contain NUL characters (%00)",
+            ));
+        }
         let Query(value) = Query::<T>::from_request_parts(parts, state).await?;
         Ok(ApiQuery(value))
     }

@@ -178,6 +178,26 @@ impl TestApp {
         read(response).await
     }
 
+    /// Any request, with extra headers; returns the status and the body as text (for tests
+    /// that search the raw answer, e.g. for leaked secrets).
+    pub async fn request_text(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, String) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        (response.status(), response.text().await.expect("body"))
+    }
+
     /// Writes observations as one finished scan run; returns their ids in order.
     pub async fn seed(&self, observations: &[Observation]) -> Vec<i64> {
         let run = self

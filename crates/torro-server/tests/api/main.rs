@@ -8,6 +8,7 @@ mod datasets;
 mod discovery;
 mod errors;
 mod helpers;
+mod injection;
 mod lineage;
 mod meta;
 mod scans;
