@@ -4,21 +4,18 @@
 //! with the rows it had.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::{AssertSqlSafe, Connection};
 use torro_catalog::search::{query_terms, search_document};
 use torro_catalog::testing::TestDb;
-use torro_catalog::{AssetScope, CatalogError, CatalogStore, NewConnectionRow, Result};
+use torro_catalog::{AssetScope, CatalogError, NewConnectionRow, Result};
 use torro_model::lineage::{ChangeContext, DatasetRef, Direction, EdgeInput, GraphQuery, LineageOrigin};
 use torro_model::{
     AssetColumn, AssetQuery, AssetType, ConnectionSettings, DataType, DiscoveryQuery, Field, FileFormat, NewScanRun,
     Observation, ObservedAsset, Schema, SortField, SortOrder, SourceLabels, StorageLocation, StorageType,
 };
-
-type Store = Arc<dyn CatalogStore>;
 
 torro_catalog::backend_suite!(hostile_input_matches_literally_and_changes_nothing);
 
