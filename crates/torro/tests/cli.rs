@@ -153,7 +153,13 @@ fn serve_demo_prints_its_address_and_answers_over_http() {
             .await
             .unwrap();
         assert_eq!(login.status(), reqwest::StatusCode::OK);
-        let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+        let cookie = login.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
         let get = |path: &str| {
             let url = format!("{base}{path}");
             let client = client.clone();
@@ -372,7 +378,11 @@ fn users_are_managed_from_the_command_line_and_tokens_printed_once() {
     let db = format!("sqlite:{}", work.path().join("c.db").display());
     let run = |args: &[&str], password: Option<&str>| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_torro"));
-        command.args(args).args(["--database-url", &db]).current_dir(work.path()).env("TORRO_LOG", "error");
+        command
+            .args(args)
+            .args(["--database-url", &db])
+            .current_dir(work.path())
+            .env("TORRO_LOG", "error");
         match password {
             Some(p) => command.env("TORRO_NEW_PASSWORD", p),
             None => command.env_remove("TORRO_NEW_PASSWORD"),
@@ -380,7 +390,10 @@ fn users_are_managed_from_the_command_line_and_tokens_printed_once() {
         command.stdin(Stdio::null()).output().unwrap()
     };
     assert!(torro(work.path(), &["migrate", "--database-url", &db]).status.success());
-    let added = run(&["users", "add", "ana", "--role", "data_governor"], Some("a long passphrase"));
+    let added = run(
+        &["users", "add", "ana", "--role", "data_governor"],
+        Some("a long passphrase"),
+    );
     assert!(added.status.success(), "{}", text(&added.stderr));
     let short = run(&["users", "add", "bo", "--role", "viewer"], Some("short"));
     assert_eq!(short.status.code(), Some(1));
@@ -397,11 +410,17 @@ fn users_are_managed_from_the_command_line_and_tokens_printed_once() {
     let token = run(&["users", "create-token", "ana", "--name", "airflow"], None);
     assert!(token.status.success(), "{}", text(&token.stderr));
     let printed = text(&token.stdout);
-    assert!(printed.trim().starts_with("torro_pat_") && printed.lines().count() == 1, "{printed}");
+    assert!(
+        printed.trim().starts_with("torro_pat_") && printed.lines().count() == 1,
+        "{printed}"
+    );
     assert!(text(&token.stderr).contains("role engineer"), "{}", text(&token.stderr));
     assert_eq!(run(&["users", "disable", "nobody"], None).status.code(), Some(3));
 
-    let no_auth = torro(work.path(), &["serve", "--no-auth", "--bind", "0.0.0.0:0", "--database-url", &db]);
+    let no_auth = torro(
+        work.path(),
+        &["serve", "--no-auth", "--bind", "0.0.0.0:0", "--database-url", &db],
+    );
     assert_eq!(no_auth.status.code(), Some(2));
     assert!(text(&no_auth.stderr).contains("loopback"), "{}", text(&no_auth.stderr));
 }

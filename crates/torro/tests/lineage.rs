@@ -114,7 +114,10 @@ fn openlineage_python_client_events_land_in_torro_serve() {
     add.args(["users", "add", "airflow", "--role", "engineer", "--database-url", &db])
         .env("TORRO_NEW_PASSWORD", "airflow service passphrase");
     assert!(add.output().unwrap().status.success());
-    let minted = torro(work.path(), &["users", "create-token", "airflow", "--database-url", &db]);
+    let minted = torro(
+        work.path(),
+        &["users", "create-token", "airflow", "--database-url", &db],
+    );
     assert!(minted.status.success(), "{}", text(&minted.stderr));
     let token = text(&minted.stdout).trim().to_string();
     let (_server, base) = serve(work.path(), &db);
@@ -175,7 +178,10 @@ fn openlineage_python_client_events_land_in_torro_serve() {
     );
     // The audit trail names the token's user, with the producer as source system.
     let audit = get("/api/lineage/audit?limit=5".into());
-    let rows = audit.as_array().or_else(|| audit["entries"].as_array()).expect("audit rows");
+    let rows = audit
+        .as_array()
+        .or_else(|| audit["entries"].as_array())
+        .expect("audit rows");
     assert!(!rows.is_empty(), "{audit}");
     assert!(rows.iter().all(|r| r["actor"] == "airflow"), "{audit}");
 

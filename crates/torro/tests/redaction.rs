@@ -14,6 +14,7 @@ const S3_SECRET: &str = "s3cr3t-aws-secret-key-52";
 const TOKEN: &str = "s3cr3t-token-value";
 const COOKIE: &str = "s3cr3t-cookie";
 const KEY_PASSPHRASE: &str = "s3cr3t-key-passphrase-53";
+const ADMIN_PASSWORD: &str = "s3cr3t-admin-password-54";
 
 /// Kills the server when the test ends, pass or fail.
 struct Server(Child);
@@ -53,6 +54,7 @@ fn debug_logs_and_output_hold_no_secrets() {
         .env_remove("TORRO_DATABASE_URL")
         .env("TORRO_LOG", "debug")
         .env("TORRO_SECRET_KEY", KEY_PASSPHRASE)
+        .env("TORRO_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .stdout(std::fs::File::create(&out_path).unwrap())
         .stderr(std::fs::File::create(&err_path).unwrap())
         .stdin(Stdio::null())
@@ -73,6 +75,60 @@ fn debug_logs_and_output_hold_no_secrets() {
         std::thread::sleep(Duration::from_millis(50));
     };
 
+    // The real credentials of this run: a session (cookie + CSRF token) and an API token.
+    let real = runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap();
+        // Made-up credentials are refused (and must not be logged either).
+        for (name, value) in [
+            ("Authorization", format!("Bearer {TOKEN}")),
+            ("Cookie", format!("torro_session={COOKIE}")),
+        ] {
+            let refused = client
+                .get(format!("{base}/api/auth/me"))
+                .header(name, value)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+        }
+        let login = client
+            .post(format!("{base}/api/auth/login"))
+            .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), reqwest::StatusCode::OK);
+        let cookie = login.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let csrf = login.json::<Value>().await.unwrap()["csrf_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let created = client
+            .post(format!("{base}/api/tokens"))
+            .header("Cookie", &cookie)
+            .header("X-CSRF-Token", &csrf)
+            .json(&json!({"name": "redaction"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), reqwest::StatusCode::CREATED);
+        let token = created.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let cookie_value = cookie.split_once('=').unwrap().1.to_string();
+        (cookie_value, csrf, token)
+    });
+
     runtime.block_on(async {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
@@ -81,8 +137,7 @@ fn debug_logs_and_output_hold_no_secrets() {
         let send = |method: reqwest::Method, path: String, body: Option<Value>| {
             let mut request = client
                 .request(method, format!("{base}{path}"))
-                .header("Authorization", format!("Bearer {TOKEN}"))
-                .header("Cookie", format!("torro_session={COOKIE}"));
+                .header("Authorization", format!("Bearer {}", real.2));
             if let Some(body) = body {
                 request = request.json(&body);
             }
@@ -149,7 +204,19 @@ fn debug_logs_and_output_hold_no_secrets() {
         err.contains("DEBUG"),
         "debug logging is on, so the test sees what would leak: {err}"
     );
-    for secret in [DB_PASSWORD, S3_SECRET, TOKEN, COOKIE, KEY_PASSPHRASE, CATALOG_PASSWORD] {
+    let (cookie, csrf, token) = &real;
+    for secret in [
+        DB_PASSWORD,
+        S3_SECRET,
+        TOKEN,
+        COOKIE,
+        KEY_PASSPHRASE,
+        CATALOG_PASSWORD,
+        ADMIN_PASSWORD,
+        cookie,
+        csrf,
+        token,
+    ] {
         assert!(!out.contains(secret), "stdout holds {secret}:\n{out}");
         let line = err.lines().find(|l| l.contains(secret)).unwrap_or_default();
         assert!(line.is_empty(), "stderr holds {secret}: {line}");

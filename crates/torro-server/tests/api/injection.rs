@@ -66,7 +66,10 @@ fn enc(s: &str) -> String {
 
 fn ctx() -> ChangeContext {
     ChangeContext {
-        actor: "ada".into(),
+        actor: torro_model::Actor {
+            name: "ada".into(),
+            ..Default::default()
+        },
         source_system: "test".into(),
         ingestion_id: None,
         origin: Some(LineageOrigin::Api),

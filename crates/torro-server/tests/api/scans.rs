@@ -121,12 +121,14 @@ pub async fn wait_for(app: &TestApp, id: i64) -> serde_json::Value {
     for _ in 0..200 {
         let (status, body) = app.get(&format!("/api/scans/{id}")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        if body["status"] != "running" && body["status"] != "queued" {
+        // The worker finishes the run, then its job: wait for both.
+        let busy = |s: &serde_json::Value| s == "running" || s == "queued";
+        if !busy(&body["status"]) && !busy(&body["job"]["status"]) {
             return body;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("scan {id} still running after 10 s");
+    panic!("scan {id} or its job still running after 10 s");
 }
 
 /// A folder of `files` small CSV files under `raw/`.
