@@ -24,6 +24,7 @@ import EditIcon from "@mui/icons-material/EditOutlined";
 import { errorText } from "../api/client";
 import { usePatchAsset } from "../api/hooks";
 import type { Asset, AssetPatch } from "../api/types";
+import { useCan } from "../api/auth";
 
 const EDITOR_KEY = "torro.reviewer";
 
@@ -72,7 +73,9 @@ function Chips({ items, empty }: { items: string[]; empty: string }) {
   );
 }
 
-export function BusinessMetadataEditor({ asset, editable }: { asset: Asset; editable: boolean }) {
+export function BusinessMetadataEditor({ asset, editable: editableAsset }: { asset: Asset; editable: boolean }) {
+  // Only roles with edit_metadata get the Edit button; the server refuses the rest anyway.
+  const editable = useCan("edit_metadata") && editableAsset;
   const b = asset.business_metadata;
   const theme = useTheme();
   const phone = useMediaQuery(theme.breakpoints.down("sm"));
