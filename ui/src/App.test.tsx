@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { configure, fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { configure, fireEvent, screen, within } from "@testing-library/react";
 
 import { App } from "./App";
 import { meAs, stubFetch } from "./test/fetch";
