@@ -57,7 +57,7 @@ async function open(path: string, options: { viewport?: { width: number; height:
 
 async function fillLogin(page: Page, username: string, password: string) {
   await page.getByRole("textbox", { name: "Username" }).fill(username);
-  await page.getByLabel("Password").fill(password);
+  await page.getByLabel(/^Password/).fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 
@@ -208,7 +208,7 @@ describe("API tokens, audit and users", () => {
 
   test("the users page creates a user, who can then sign in", async () => {
     const page = await open("/admin/users", { viewport: DESKTOP, as: [ADMIN, ADMIN_PASSWORD] });
-    const table = page.getByRole("table", { name: "Users" });
+    const table = page.getByRole("table", { name: "Users", exact: true });
     await table.getByText(VIEWER).first().waitFor();
     await page.getByRole("button", { name: "New user" }).first().click();
     const dialog = page.getByRole("dialog");

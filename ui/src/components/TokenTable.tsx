@@ -60,7 +60,7 @@ export function TokenTable({ tokens, showOwner = false, label }: { tokens: ApiTo
                 {showOwner && <TableCell>User</TableCell>}
                 <TableCell sx={WIDE_ONLY}>Prefix</TableCell>
                 <TableCell sx={WIDE_ONLY}>Created</TableCell>
-                <TableCell>Expires</TableCell>
+                <TableCell sx={WIDE_ONLY}>Expires</TableCell>
                 <TableCell sx={WIDE_ONLY}>Last used</TableCell>
                 <TableCell>Status</TableCell>
                 <TableCell align="right">
@@ -75,13 +75,13 @@ export function TokenTable({ tokens, showOwner = false, label }: { tokens: ApiTo
                 const state = tokenState(t);
                 return (
                   <TableRow key={t.id} hover sx={state === "active" ? undefined : { "& td": { color: "text.secondary" } }}>
-                    <TableCell sx={{ overflowWrap: "anywhere" }}>{t.name}</TableCell>
+                    <TableCell sx={{ overflowWrap: "anywhere", whiteSpace: "normal", minWidth: 100 }}>{t.name}</TableCell>
                     {showOwner && <TableCell>{t.username}</TableCell>}
                     <TableCell sx={{ ...WIDE_ONLY, fontFamily: "monospace" }}>{t.prefix}…</TableCell>
                     <TableCell sx={WIDE_ONLY}>
                       <When at={t.created_at} empty="—" />
                     </TableCell>
-                    <TableCell>{t.expires_at ? <span title={formatDate(t.expires_at)}>{formatDay(t.expires_at)}</span> : "Never"}</TableCell>
+                    <TableCell sx={WIDE_ONLY}>{t.expires_at ? <span title={formatDate(t.expires_at)}>{formatDay(t.expires_at)}</span> : "Never"}</TableCell>
                     <TableCell sx={WIDE_ONLY}>
                       <When at={t.last_used_at} empty="Never used" />
                     </TableCell>
@@ -90,7 +90,8 @@ export function TokenTable({ tokens, showOwner = false, label }: { tokens: ApiTo
                         size="small"
                         color={STATE_COLOR[state]}
                         variant="outlined"
-                        label={state === "revoked" && t.revoked_at ? `revoked ${formatAgo(t.revoked_at)}` : state}
+                        label={state}
+                        title={state === "revoked" && t.revoked_at ? `Revoked ${formatDate(t.revoked_at)}` : undefined}
                       />
                     </TableCell>
                     <TableCell align="right">

@@ -130,7 +130,7 @@ export function Audit() {
               value={searchParams.get(key) ?? ""}
               onChange={(e) => update({ [key]: e.target.value })}
               slotProps={{ inputLabel: { shrink: true } }}
-              sx={{ width: { xs: "100%", sm: 170 } }}
+              sx={{ width: { xs: "calc(50% - 6px)", sm: 170 } }}
             />
           ))}
           {filtered && (
@@ -206,7 +206,7 @@ function TextFilter({ name, label, value, onChange }: { name: string; label: str
       value={text}
       onChange={(e) => setText(e.target.value)}
       slotProps={{ htmlInput: { maxLength: 200 } }}
-      sx={{ width: { xs: "100%", sm: 170 } }}
+      sx={{ width: { xs: "calc(50% - 6px)", sm: 170 } }}
     />
   );
 }
@@ -226,11 +226,11 @@ function AuditRow({ entry: e }: { entry: AuditEntry }) {
             </IconButton>
           )}
         </TableCell>
-        <TableCell sx={{ whiteSpace: "nowrap" }}>{formatDate(e.at)}</TableCell>
+        <TableCell sx={{ whiteSpace: { xs: "normal", md: "nowrap" }, minWidth: 90 }}>{formatDate(e.at)}</TableCell>
         <TableCell sx={{ overflowWrap: "anywhere" }}>{e.actor}</TableCell>
         <TableCell sx={WIDE_ONLY}>{e.role ?? "—"}</TableCell>
         <TableCell sx={{ ...WIDE_ONLY, fontFamily: "monospace", fontSize: 13 }}>{e.source_ip ?? "—"}</TableCell>
-        <TableCell>{humanize(e.action)}</TableCell>
+        <TableCell sx={{ whiteSpace: "normal", minWidth: 90 }}>{humanize(e.action)}</TableCell>
         <TableCell sx={{ whiteSpace: "nowrap" }}>
           {link ? (
             <Link component={RouterLink} to={link} underline="hover">
@@ -240,8 +240,8 @@ function AuditRow({ entry: e }: { entry: AuditEntry }) {
             entity
           )}
         </TableCell>
-        <TableCell sx={WIDE_ONLY}>
-          <Typography variant="body2" sx={{ maxWidth: 280, overflowWrap: "anywhere" }}>
+        <TableCell sx={{ ...WIDE_ONLY, whiteSpace: "normal", minWidth: 160 }}>
+          <Typography variant="body2" sx={{ maxWidth: 320, overflowWrap: "anywhere" }}>
             {e.comment ?? ""}
           </Typography>
         </TableCell>
@@ -288,8 +288,8 @@ function ChangeView({ before, after }: { before: unknown; after: unknown }) {
         {rows.map((r) => (
           <TableRow key={r.path}>
             <TableCell>{r.path || "(value)"}</TableCell>
-            <TableCell sx={{ color: "error.main", overflowWrap: "anywhere" }}>{show(r.before)}</TableCell>
-            <TableCell sx={{ color: "success.main", overflowWrap: "anywhere" }}>{show(r.after)}</TableCell>
+            <TableCell sx={{ color: "error.main", overflowWrap: "anywhere", whiteSpace: "pre-wrap" }}>{show(r.before)}</TableCell>
+            <TableCell sx={{ color: "success.main", overflowWrap: "anywhere", whiteSpace: "pre-wrap" }}>{show(r.after)}</TableCell>
           </TableRow>
         ))}
       </TableBody>

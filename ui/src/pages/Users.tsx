@@ -115,7 +115,7 @@ function UserTable({ users, myId, onNotice }: { users: User[]; myId: number | nu
                 const self = u.id === myId;
                 return (
                   <TableRow key={u.id} hover sx={u.disabled ? { "& td": { color: "text.secondary" } } : undefined}>
-                    <TableCell sx={{ overflowWrap: "anywhere" }}>
+                    <TableCell sx={{ overflowWrap: "anywhere", whiteSpace: "normal", minWidth: 120 }}>
                       <Typography variant="body2" sx={{ fontWeight: 500 }}>
                         {u.display_name || u.username}
                         {self && (
@@ -138,7 +138,7 @@ function UserTable({ users, myId, onNotice }: { users: User[]; myId: number | nu
                         disabled={self || update.isPending}
                         onChange={(e) => change(u, { role: e.target.value as Role }, `${u.username} is now ${e.target.value}`)}
                         inputProps={{ "aria-label": `Role of ${u.username}` }}
-                        sx={{ minWidth: 120 }}
+                        sx={{ minWidth: { xs: 100, sm: 120 } }}
                       >
                         {ROLES.map((r) => (
                           <MenuItem key={r} value={r}>
