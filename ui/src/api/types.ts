@@ -378,7 +378,8 @@ export interface AssetPatch {
   tags?: string[];
   owners?: string[];
   glossary_terms?: string[];
-  by: string;
+  /** Optional: the server takes the signed-in user and refuses another name (400). */
+  by?: string;
   comment?: string;
 }
 

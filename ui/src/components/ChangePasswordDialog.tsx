@@ -7,7 +7,8 @@ import { Alert, Button, Dialog, DialogActions, DialogContent, DialogTitle, Stack
 import { ApiError, errorText } from "../api/client";
 import { useChangePassword } from "../api/auth";
 
-export const MIN_PASSWORD = 8;
+/** The server's rule (torro-server auth/password.rs); it checks again. */
+export const MIN_PASSWORD = 10;
 
 export function ChangePasswordDialog({ open, onClose, onChanged }: { open: boolean; onClose: () => void; onChanged: () => void }) {
   return open ? <ChangePasswordForm onClose={onClose} onChanged={onChanged} /> : null;
@@ -42,7 +43,12 @@ function ChangePasswordForm({ onClose, onChanged }: { onClose: () => void; onCha
   }
 
   const error =
-    change.error instanceof ApiError && change.error.status === 401 ? "The current password is wrong" : change.error ? errorText(change.error) : null;
+    // The server answers 403 for a wrong current password (401 would mean no session).
+    change.error instanceof ApiError && (change.error.status === 403 || change.error.status === 401)
+      ? "The current password is wrong"
+      : change.error
+        ? errorText(change.error)
+        : null;
 
   return (
     <Dialog open onClose={change.isPending ? undefined : onClose} fullScreen={fullScreen} fullWidth maxWidth="xs" aria-labelledby="password-title">
@@ -74,7 +80,7 @@ function ChangePasswordForm({ onClose, onChanged }: { onClose: () => void; onCha
               onChange={(e) => setNext(e.target.value)}
               required
               error={touched && tooShort}
-              helperText={touched && tooShort ? `At least ${MIN_PASSWORD} characters` : `At least ${MIN_PASSWORD} characters`}
+              helperText={`At least ${MIN_PASSWORD} characters`}
             />
             <TextField
               label="New password again"

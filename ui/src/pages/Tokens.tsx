@@ -36,8 +36,9 @@ const EXPIRY_CHOICES = [
   { days: 30, label: "30 days" },
   { days: 90, label: "90 days" },
   { days: 365, label: "1 year" },
-  { days: 0, label: "Never" },
+  { days: 3650, label: "10 years" },
 ];
+// Every token expires: the server allows 1 to 3650 days (90 when not said).
 
 export function Tokens() {
   const tokens = useTokens();
@@ -85,7 +86,7 @@ function NewTokenForm({ onClose }: { onClose: () => void }) {
     event.preventDefault();
     setTouched(true);
     if (nameMissing) return;
-    create.mutate({ name: name.trim(), expires_in_days: days > 0 ? days : undefined }, { onSuccess: setCreated });
+    create.mutate({ name: name.trim(), expires_in_days: days }, { onSuccess: setCreated });
   }
 
   return (

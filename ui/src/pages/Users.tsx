@@ -193,7 +193,8 @@ function NewUserDialog({ open, onClose, onCreated }: { open: boolean; onClose: (
   return open ? <NewUserForm onClose={onClose} onCreated={onCreated} /> : null;
 }
 
-const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
+// The server's rule: no spaces or control characters (it checks the rest).
+const USERNAME = /^[^\s\p{Cc}]+$/u;
 
 function NewUserForm({ onClose, onCreated }: { onClose: () => void; onCreated: (u: User) => void }) {
   const theme = useTheme();
@@ -203,7 +204,7 @@ function NewUserForm({ onClose, onCreated }: { onClose: () => void; onCreated: (
   const create = useCreateUser();
   const set = (key: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [key]: e.target.value }));
 
-  const usernameError = form.username.trim() === "" ? "Enter a username" : !USERNAME.test(form.username.trim()) ? "Letters, digits and . _ @ - only" : null;
+  const usernameError = form.username.trim() === "" ? "Enter a username" : !USERNAME.test(form.username.trim()) ? "No spaces" : null;
   const passwordError = form.password.length < MIN_PASSWORD ? `At least ${MIN_PASSWORD} characters` : null;
 
   function submit(event: FormEvent) {
