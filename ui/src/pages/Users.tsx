@@ -125,9 +125,9 @@ function UserTable({ users, myId, onNotice }: { users: User[]; myId: number | nu
                           </Typography>
                         )}
                       </Typography>
+                      {/* The username under the display name; alone, it is already the title. */}
                       <Typography variant="caption" color="text.secondary">
-                        {u.username}
-                        {u.email ? ` · ${u.email}` : ""}
+                        {[u.display_name ? u.username : null, u.email].filter(Boolean).join(" · ")}
                       </Typography>
                     </TableCell>
                     <TableCell>
