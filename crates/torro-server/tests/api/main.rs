@@ -2,6 +2,7 @@
 //! test, called over HTTP. One test binary, one module per resource.
 
 mod assets;
+mod auth;
 mod connections;
 mod datasets;
 mod discovery;
@@ -10,5 +11,6 @@ mod helpers;
 mod lineage;
 mod meta;
 mod scans;
+mod security;
 mod ui;
 mod workflow;
