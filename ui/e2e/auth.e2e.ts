@@ -138,7 +138,7 @@ describe("signing in", () => {
 describe("API tokens, audit and users", () => {
   test("create a token, see it once, use it, revoke it", async () => {
     const page = await open("/settings/tokens", { as: [ADMIN, ADMIN_PASSWORD] });
-    await page.getByRole("heading", { name: "API tokens" }).waitFor();
+    await page.getByRole("heading", { name: "API tokens", exact: true }).waitFor();
     await page.getByRole("button", { name: "New token" }).first().click();
     const dialog = page.getByRole("dialog");
     await dialog.getByRole("textbox", { name: "Name" }).fill("e2e script");

@@ -72,7 +72,8 @@ export function useLogin() {
       setCsrfToken(answer.csrf_token);
       // Whatever was cached belonged to the previous user (or to nobody).
       client.removeQueries({ predicate: (q) => q.queryKey[0] !== "auth" });
-      await client.fetchQuery({ queryKey: authKeys.me, queryFn: ({ signal }) => fetchMe(signal) });
+      // staleTime 0: the cached "nobody" from before signing in must not answer.
+      await client.fetchQuery({ queryKey: authKeys.me, queryFn: ({ signal }) => fetchMe(signal), staleTime: 0 });
       return answer;
     },
   });

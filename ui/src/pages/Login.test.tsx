@@ -38,9 +38,13 @@ function signIn(username: string, password: string) {
 describe("login page", () => {
   test("a wrong password says so; the right one returns to where the user was going", async () => {
     let signedIn = false;
+    let meAsked = 0;
     const calls = stubFetch({
       "GET /api/auth/config": () => config(false),
-      "GET /api/auth/me": () => (signedIn ? { body: meAs("steward", "ada") } : nobody()),
+      "GET /api/auth/me": () => {
+        meAsked++;
+        return signedIn ? { body: meAs("steward", "ada") } : nobody();
+      },
       "POST /api/auth/login": (call) => {
         if ((call.body as { password: string }).password !== "right-one") return { status: 401, body: { code: "unauthenticated", message: "invalid credentials" } };
         signedIn = true;
@@ -54,6 +58,8 @@ describe("login page", () => {
     expect((await screen.findByRole("alert")).textContent).toBe("Wrong username or password.");
     signIn("ada", "right-one");
     expect((await screen.findByRole("status", { name: "location" })).textContent).toBe("/discoveries?page=2");
+    // Signing in asks the server again who this is (the "nobody" answer must not be reused).
+    expect(meAsked).toBe(2);
     expect(calls.filter((c) => c.url === "/api/auth/login").map((c) => c.body)).toEqual([
       { username: "ada", password: "wrong" },
       { username: "ada", password: "right-one" },
