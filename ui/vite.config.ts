@@ -24,5 +24,7 @@ export default defineConfig({
     environment: "jsdom",
     include: ["src/**/*.test.{ts,tsx}"],
     setupFiles: ["src/test/setup.ts"],
+    // The machine is shared with cargo builds: a page test can take seconds to render.
+    testTimeout: 20_000,
   },
 });

@@ -1,5 +1,6 @@
 // The real thing for end-to-end tests: `torro serve --demo` on a random loopback port
-// with its own catalog, and Debian's Chromium driven by playwright-core.
+// with its own catalog, and Debian's Chromium driven by playwright-core. The demo's
+// `admin` gets ADMIN_PASSWORD (TORRO_ADMIN_PASSWORD); tests sign in through the real API.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -10,6 +11,9 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const SCREENSHOTS = resolve(here, "../e2e-screenshots");
+
+export const ADMIN = "admin";
+export const ADMIN_PASSWORD = "e2e-admin-password-42";
 
 export interface Server {
   base: string;
@@ -27,7 +31,7 @@ export async function startServer(): Promise<Server> {
     ["serve", "--demo", "--bind", "127.0.0.1:0", "--database-url", `sqlite:${join(dir, "torro.db")}`, "--demo-dir", demoDir],
     {
       cwd: dir,
-      env: { ...process.env, TORRO_SECRET_KEY: "e2e-test-passphrase", TORRO_LOG: "warn" },
+      env: { ...process.env, TORRO_SECRET_KEY: "e2e-test-passphrase", TORRO_LOG: "warn", TORRO_ADMIN_PASSWORD: ADMIN_PASSWORD },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
@@ -103,4 +107,47 @@ export async function screenshot(page: Page, name: string) {
 export function cleanScreenshots() {
   rmSync(SCREENSHOTS, { recursive: true, force: true });
   mkdirSync(SCREENSHOTS, { recursive: true });
+}
+
+/** Signs a browser context in through `POST /api/auth/login`: its pages share the session cookie. */
+export async function signIn(context: BrowserContext, base: string, username = ADMIN, password = ADMIN_PASSWORD) {
+  const response = await context.request.post(`${base}/api/auth/login`, { data: { username, password } });
+  if (!response.ok()) throw new Error(`sign-in of ${username} failed: ${response.status()} ${await response.text()}`);
+}
+
+/** A Node-side API client with its own session (cookie and CSRF token), as a browser would have. */
+export interface ApiClient {
+  call<T>(path: string, init?: { method?: string; body?: unknown }): Promise<T>;
+  /** The raw response, for status codes and CSV. */
+  raw(path: string, init?: { method?: string; body?: unknown }): Promise<Response>;
+}
+
+export async function apiClient(base: string, username = ADMIN, password = ADMIN_PASSWORD): Promise<ApiClient> {
+  const login = await fetch(`${base}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username, password }),
+  });
+  if (!login.ok) throw new Error(`sign-in of ${username} failed: ${login.status} ${await login.text()}`);
+  const { csrf_token } = (await login.json()) as { csrf_token: string };
+  const cookie = login.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
+  const raw = (path: string, init: { method?: string; body?: unknown } = {}) => {
+    const method = init.method ?? "GET";
+    const headers: Record<string, string> = { cookie, accept: "application/json" };
+    if (method !== "GET") headers["x-csrf-token"] = csrf_token;
+    if (init.body !== undefined) headers["content-type"] = "application/json";
+    return fetch(`${base}${path}`, { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+  };
+  return {
+    raw,
+    async call<T>(path: string, init?: { method?: string; body?: unknown }) {
+      const response = await raw(path, init);
+      const text = await response.text();
+      if (!response.ok) throw new Error(`${init?.method ?? "GET"} ${path}: ${response.status} ${text}`);
+      return (text ? JSON.parse(text) : undefined) as T;
+    },
+  };
 }

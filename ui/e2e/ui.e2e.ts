@@ -10,10 +10,23 @@ import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import type { Browser, Page } from "playwright-core";
 
-import { DESKTOP, PHONE, cleanScreenshots, launchBrowser, openPage, screenshot, startServer, type Server } from "./harness";
+import {
+  DESKTOP,
+  PHONE,
+  apiClient,
+  cleanScreenshots,
+  launchBrowser,
+  openPage,
+  screenshot,
+  signIn,
+  startServer,
+  type ApiClient,
+  type Server,
+} from "./harness";
 
 let server: Server;
 let browser: Browser;
+let admin: ApiClient;
 let current: { page: Page; errors: string[]; allowed: number[]; close: () => Promise<void> } | null = null;
 
 /** Chromium logs every 4xx answer as a console error; a test that provokes one on purpose says so. */
@@ -32,6 +45,7 @@ beforeAll(async () => {
   cleanScreenshots();
   server = await startServer();
   browser = await launchBrowser();
+  admin = await apiClient(server.base);
 });
 
 afterAll(async () => {
@@ -49,13 +63,14 @@ afterEach(async () => {
 async function open(path: string, options: { viewport?: { width: number; height: number }; dark?: boolean } = {}) {
   const { context, page, errors } = await openPage(browser, options);
   current = { page, errors, allowed: [], close: () => context.close() };
+  // Signed in as the demo's admin: these tests are about the pages, auth.e2e.ts about signing in.
+  await signIn(context, server.base);
   await page.goto(`${server.base}${path}`);
   return page;
 }
 
-async function api<T>(path: string, init?: RequestInit): Promise<T> {
-  const response = await fetch(`${server.base}${path}`, init);
-  return (await response.json()) as T;
+async function api<T>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
+  return admin.call<T>(path, init);
 }
 
 /** Waits until no scan runs (the demo's own scan, or one a test started). */
@@ -130,8 +145,8 @@ describe("torro web UI", () => {
     await page.getByRole("button", { name: "Reject" }).focus();
     await page.keyboard.press("Enter");
     await page.getByRole("dialog").waitFor();
-    await page.keyboard.type("Keyboard User");
-    await expect(page.getByRole("textbox", { name: "Your name" }).inputValue()).resolves.toBe("Keyboard User");
+    await page.keyboard.type("typed by keyboard");
+    await expect(page.getByRole("textbox", { name: "Rejection reason" }).inputValue()).resolves.toBe("typed by keyboard");
     await page.keyboard.press("Escape");
     await page.getByRole("dialog").waitFor({ state: "detached" });
   });
@@ -207,14 +222,13 @@ describe("torro web UI", () => {
     await screenshot(phone, "discovery-schema-390");
   });
 
-  test("approve a file from its page; the audit trail records who and why", async () => {
+  test("approve a file from its page as the signed-in user; the audit trail records who and why", async () => {
     const { discoveries } = await api<{ discoveries: { id: number; name: string }[] }>("/api/discovery?search=customers&status=pending");
     const file = discoveries[0]!;
     const page = await open(`/discoveries/${file.id}`);
     await page.getByRole("button", { name: "Approve" }).click();
     const dialog = page.getByRole("dialog");
-    await dialog.getByRole("textbox", { name: "Your name" }).fill("Ada Lovelace");
-    await dialog.getByRole("textbox", { name: "Role" }).fill("data steward");
+    await dialog.getByText(/^as .+ \(admin\), recorded in the audit trail$/).waitFor();
     await dialog.getByRole("textbox", { name: "Comments" }).fill("columns look right");
     await screenshot(page, "review-approve-dialog-1280");
     await dialog.getByRole("button", { name: "Approve" }).click();
@@ -224,7 +238,7 @@ describe("torro web UI", () => {
     expect(after.discovery_info.approval_status).toBe("approved");
     await page.getByRole("tab", { name: "Audit trail" }).click();
     const trail = page.getByRole("list", { name: "Audit trail, newest first" });
-    await trail.getByText("Ada Lovelace").waitFor();
+    await trail.getByText("admin", { exact: true }).waitFor();
     await trail.getByText("columns look right").waitFor();
     await screenshot(page, "discovery-audit-1280");
   });
@@ -238,7 +252,6 @@ describe("torro web UI", () => {
     await table.getByRole("checkbox", { name: `Select ${first!.name}` }).check();
     await page.getByRole("toolbar", { name: "Bulk actions" }).getByRole("button", { name: "Reject" }).click();
     const dialog = page.getByRole("dialog");
-    await dialog.getByRole("textbox", { name: "Your name" }).fill("Grace Hopper");
     await dialog.getByRole("button", { name: "Reject" }).click();
     await dialog.getByText("Say why, so the owner can fix it").waitFor();
     await dialog.getByRole("textbox", { name: "Rejection reason" }).fill("contains personal data");
@@ -405,8 +418,7 @@ describe("torro web UI", () => {
     });
     const connection = await api<{ id: number }>("/api/connections", {
       method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
+      body: {
         name: "e2e-shop",
         connector_type: "sqlite",
         config: { containers: [], folders: [], file_extensions: [], options: {}, database: { jdbc_url: `jdbc:sqlite:${path}` } },
@@ -415,7 +427,7 @@ describe("torro web UI", () => {
         env_type: "",
         data_source_type: "",
         tags: [],
-      }),
+      },
     });
     expect(connection.id).toBeGreaterThan(0);
     const queued = await api<{ scan_id: number }>(`/api/connections/${connection.id}/scan`, { method: "POST" });
@@ -456,18 +468,14 @@ describe("torro web UI", () => {
     await page.getByRole("textbox", { name: "As of" }).fill("");
     await upstream.getByRole("link", { name: /orders$/ }).waitFor();
 
-    // Business metadata: the API refuses an edit without a name, then takes it.
+    // Business metadata, edited as the signed-in user.
     await page.getByRole("button", { name: "Edit" }).click();
     const dialog = page.getByRole("dialog");
     await dialog.getByRole("textbox", { name: "Description" }).fill("Orders over 100 euros, with the customer's name.");
     await dialog.getByRole("textbox", { name: "Tags" }).fill("sales, finance");
     await dialog.getByRole("textbox", { name: "Owners" }).fill("ana@example.com");
-    await dialog.getByRole("textbox", { name: /Your name/ }).fill("");
-    allowHttpStatus(400);
-    await dialog.getByRole("button", { name: "Save" }).click();
-    await dialog.getByText("by is required").waitFor();
-    await screenshot(page, "asset-edit-error-1280");
-    await dialog.getByRole("textbox", { name: /Your name/ }).fill("Ana");
+    await dialog.getByText(/^as .+ \(admin\), recorded in the audit log$/).waitFor();
+    await screenshot(page, "asset-edit-1280");
     await dialog.getByRole("button", { name: "Save" }).click();
     await dialog.waitFor({ state: "hidden" });
     await page.getByText("Orders over 100 euros, with the customer's name.").waitFor();

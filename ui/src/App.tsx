@@ -1,5 +1,6 @@
-import { Suspense, lazy, useState } from "react";
-import { Route, Routes, Link as RouterLink, useLocation } from "react-router";
+import { Suspense, lazy, useEffect, useState, type ReactNode } from "react";
+import { Navigate, Route, Routes, Link as RouterLink, useLocation, useNavigate } from "react-router";
+import { useQueryClient } from "@tanstack/react-query";
 import {
   AppBar,
   Box,
@@ -20,11 +21,15 @@ import DarkIcon from "@mui/icons-material/DarkModeOutlined";
 import LightIcon from "@mui/icons-material/LightModeOutlined";
 import AutoIcon from "@mui/icons-material/BrightnessAutoOutlined";
 
-import { NAV_ITEMS } from "./nav";
+import { navItemsFor } from "./nav";
 import { useThemeChoice, type ThemeChoice } from "./theme";
 import { ErrorBoundary } from "./components/ErrorBoundary";
-import { Loading } from "./components/QueryState";
+import { ErrorState, Loading } from "./components/QueryState";
+import { UserMenu } from "./components/UserMenu";
 import { useLiveEvents } from "./api/hooks";
+import { authKeys, useMe } from "./api/auth";
+import { loginPath, setUnauthorizedHandler } from "./api/client";
+import type { Me, Permission } from "./api/types";
 
 // Each page is its own chunk: the first paint loads only the page it shows.
 const Dashboard = lazy(() => import("./pages/Dashboard").then((m) => ({ default: m.Dashboard })));
@@ -37,6 +42,11 @@ const Datasets = lazy(() => import("./pages/Datasets").then((m) => ({ default: m
 const DatasetDetailPage = lazy(() => import("./pages/DatasetDetail").then((m) => ({ default: m.DatasetDetailPage })));
 const Assets = lazy(() => import("./pages/Assets").then((m) => ({ default: m.Assets })));
 const AssetDetailPage = lazy(() => import("./pages/AssetDetail").then((m) => ({ default: m.AssetDetailPage })));
+const Login = lazy(() => import("./pages/Login").then((m) => ({ default: m.Login })));
+const Tokens = lazy(() => import("./pages/Tokens").then((m) => ({ default: m.Tokens })));
+const Users = lazy(() => import("./pages/Users").then((m) => ({ default: m.Users })));
+const Audit = lazy(() => import("./pages/Audit").then((m) => ({ default: m.Audit })));
+const Forbidden = lazy(() => import("./pages/NotFound").then((m) => ({ default: m.Forbidden })));
 const NotFound = lazy(() => import("./pages/NotFound").then((m) => ({ default: m.NotFound })));
 
 const DRAWER_WIDTH = 220;
@@ -54,12 +64,12 @@ function ThemeToggle() {
   );
 }
 
-function Navigation({ onNavigate }: { onNavigate?: () => void }) {
+function Navigation({ permissions, onNavigate }: { permissions: readonly Permission[]; onNavigate?: () => void }) {
   const { pathname } = useLocation();
   const active = (path: string) => (path === "/" ? pathname === "/" : pathname === path || pathname.startsWith(`${path}/`));
   return (
     <List component="nav" aria-label="Main">
-      {NAV_ITEMS.map((item) => (
+      {navItemsFor(permissions).map((item) => (
         <ListItemButton
           key={item.path}
           component={RouterLink}
@@ -77,7 +87,57 @@ function Navigation({ onNavigate }: { onNavigate?: () => void }) {
   );
 }
 
+/**
+ * Routes: `/login` stands alone; everything else needs a signed-in user. A 401 from any
+ * API call (the session expired, or was revoked) leads back to the login page, which
+ * returns to where the user was.
+ */
 export function App() {
+  const navigate = useNavigate();
+  const client = useQueryClient();
+  useEffect(() => {
+    setUnauthorizedHandler((returnTo) => {
+      client.setQueryData(authKeys.me, null);
+      void navigate(loginPath(returnTo), { replace: true });
+    });
+    return () => setUnauthorizedHandler(null);
+  }, [client, navigate]);
+  return (
+    <Routes>
+      <Route
+        path="/login"
+        element={
+          <Suspense fallback={<Loading />}>
+            <Login />
+          </Suspense>
+        }
+      />
+      <Route path="*" element={<RequireUser />} />
+    </Routes>
+  );
+}
+
+function RequireUser() {
+  const me = useMe();
+  const { pathname, search, hash } = useLocation();
+  if (me.isPending) return <Loading label="Checking who is signed in…" />;
+  if (me.isError) {
+    return (
+      <Box sx={{ p: 3 }}>
+        <ErrorState error={me.error} title="Cannot reach the Torro server" onRetry={() => void me.refetch()} />
+      </Box>
+    );
+  }
+  if (me.data === null) return <Navigate to={loginPath(`${pathname}${search}${hash}`)} replace />;
+  return <Shell me={me.data} />;
+}
+
+/** A page only some roles may open; others get a plain "not allowed" page. */
+function Allowed({ me, permission, children }: { me: Me; permission: Permission; children: ReactNode }) {
+  return me.permissions.includes(permission) ? <>{children}</> : <Forbidden />;
+}
+
+function Shell({ me }: { me: Me }) {
   const theme = useTheme();
   const wide = useMediaQuery(theme.breakpoints.up("md"), { noSsr: true });
   const [menuOpen, setMenuOpen] = useState(false);
@@ -109,6 +169,7 @@ export function App() {
             Torro
           </Typography>
           <ThemeToggle />
+          <UserMenu me={me} />
         </Toolbar>
       </AppBar>
       {wide ? (
@@ -117,12 +178,12 @@ export function App() {
           sx={{ width: DRAWER_WIDTH, flexShrink: 0, "& .MuiDrawer-paper": { width: DRAWER_WIDTH, boxSizing: "border-box" } }}
         >
           <Toolbar variant="dense" />
-          <Navigation />
+          <Navigation permissions={me.permissions} />
         </Drawer>
       ) : (
         <Drawer open={menuOpen} onClose={() => setMenuOpen(false)} sx={{ "& .MuiDrawer-paper": { width: DRAWER_WIDTH } }}>
           <Toolbar variant="dense" />
-          <Navigation onNavigate={() => setMenuOpen(false)} />
+          <Navigation permissions={me.permissions} onNavigate={() => setMenuOpen(false)} />
         </Drawer>
       )}
       <Box component="main" id="main" tabIndex={-1} sx={{ flexGrow: 1, minWidth: 0, p: { xs: 1.5, sm: 3 }, outline: "none" }}>
@@ -140,6 +201,23 @@ export function App() {
               <Route path="/connections" element={<Connections />} />
               <Route path="/scans" element={<Scans />} />
               <Route path="/scans/:id" element={<ScanDetailPage />} />
+              <Route path="/settings/tokens" element={<Tokens />} />
+              <Route
+                path="/admin/users"
+                element={
+                  <Allowed me={me} permission="manage_users">
+                    <Users />
+                  </Allowed>
+                }
+              />
+              <Route
+                path="/audit"
+                element={
+                  <Allowed me={me} permission="read_audit">
+                    <Audit />
+                  </Allowed>
+                }
+              />
               <Route path="*" element={<NotFound />} />
             </Routes>
           </Suspense>

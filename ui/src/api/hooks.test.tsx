@@ -40,7 +40,7 @@ describe("API hooks", () => {
     client.setQueryData(keys.stats, { total: 1 });
     client.setQueryData(keys.discovery(5), { id: 5 });
     const { result } = renderHook(() => useReview(), { wrapper: Wrapper });
-    await result.current.mutateAsync({ id: 5, action: { kind: "approve", body: { approved_by: "a" } } });
+    await result.current.mutateAsync({ id: 5, action: { kind: "approve", body: { comments: "ok" } } });
     await waitFor(() => expect(client.getQueryState(keys.stats)?.isInvalidated).toBe(true));
     expect(client.getQueryState(keys.discovery(5))?.isInvalidated).toBe(true);
   });

@@ -148,6 +148,8 @@ export interface AuditEntry {
   action: string;
   actor: string;
   role: string | null;
+  /** Where the change came from; absent in entries written before issue 8. */
+  source_ip?: string | null;
   at: string;
   before: unknown;
   after: unknown;
@@ -307,22 +309,17 @@ export interface DatasetList {
   pagination: Pagination;
 }
 
+// The reviewer is the signed-in user; the server fills in who and their role.
 export interface ApproveRequest {
-  approved_by: string;
-  role?: string;
   comments?: string;
 }
 
 export interface RejectRequest {
-  rejected_by: string;
   rejection_reason: string;
-  role?: string;
   comments?: string;
 }
 
 export interface WorkflowRequest {
-  by: string;
-  role?: string;
   comments?: string;
 }
 
@@ -381,7 +378,8 @@ export interface AssetPatch {
   tags?: string[];
   owners?: string[];
   glossary_terms?: string[];
-  by: string;
+  /** Optional: the server takes the signed-in user and refuses another name (400). */
+  by?: string;
   comment?: string;
 }
 
@@ -452,4 +450,91 @@ export interface ScanEvent {
   type: "scan_queued" | "scan_started" | "scan_progress" | "scan_finished" | "discovered";
   scan_id: number;
   [key: string]: unknown;
+}
+
+// ---- authentication, users, tokens, audit (issue 8) ---------------------------------
+
+export type Role = "viewer" | "engineer" | "steward" | "admin";
+export const ROLES: Role[] = ["viewer", "engineer", "steward", "admin"];
+
+export type Permission = "read" | "review" | "edit_metadata" | "operate" | "write_lineage" | "read_audit" | "manage_users";
+
+export interface User {
+  id: number;
+  username: string;
+  display_name: string | null;
+  email: string | null;
+  role: Role;
+  auth_source: "local" | "oidc";
+  disabled: boolean;
+  created_at: string;
+  updated_at: string;
+  last_login_at: string | null;
+}
+
+/** `GET /api/auth/me`. */
+export interface Me {
+  user: User;
+  auth: "session" | "token" | "none";
+  csrf_token: string | null;
+  permissions: Permission[];
+}
+
+/** `GET /api/auth/config` (public). */
+export interface AuthConfig {
+  local_login: boolean;
+  oidc: { enabled: boolean; label: string | null };
+  auth_enabled: boolean;
+}
+
+export interface LoginResponse {
+  user: User;
+  csrf_token: string;
+}
+
+export interface UserList {
+  users: User[];
+}
+
+export interface NewUserRequest {
+  username: string;
+  password?: string;
+  role: Role;
+  display_name?: string;
+  email?: string;
+}
+
+export interface UserPatchRequest {
+  role?: Role;
+  display_name?: string;
+  email?: string;
+  disabled?: boolean;
+  password?: string;
+}
+
+export interface ApiToken {
+  id: number;
+  user_id: number;
+  username: string;
+  name: string;
+  prefix: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface TokenList {
+  tokens: ApiToken[];
+}
+
+/** `POST /api/tokens`: the secret is in `token`, shown this once. */
+export interface CreatedToken {
+  token: string;
+  info: ApiToken;
+}
+
+export interface AuditSearch {
+  entries: AuditEntry[];
+  pagination: Pagination;
 }

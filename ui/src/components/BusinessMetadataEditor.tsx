@@ -1,6 +1,6 @@
 // What people say about an asset: description, tags and owners. Shows them, and edits
-// them in a dialog that PATCHes /api/assets/{id} (audited under the editor's name);
-// the server's error shows in the dialog.
+// them in a dialog that PATCHes /api/assets/{id} (audited as the signed-in user, whom the
+// server knows from the session); the server's error shows in the dialog.
 
 import { useState } from "react";
 import {
@@ -24,27 +24,17 @@ import EditIcon from "@mui/icons-material/EditOutlined";
 import { errorText } from "../api/client";
 import { usePatchAsset } from "../api/hooks";
 import type { Asset, AssetPatch } from "../api/types";
-
-const EDITOR_KEY = "torro.reviewer";
-
-function rememberedName(): string {
-  try {
-    const value = JSON.parse(window.localStorage.getItem(EDITOR_KEY) ?? "{}") as { user?: unknown };
-    return typeof value.user === "string" ? value.user : "";
-  } catch {
-    return "";
-  }
-}
+import { useCan, useMe } from "../api/auth";
 
 /** "a, b ,, c" → ["a", "b", "c"], without repeats. */
 export function splitList(text: string): string[] {
   return [...new Set(text.split(/[,\n]/).map((s) => s.trim()).filter(Boolean))];
 }
 
-/** The PATCH body: only what changed, plus who. */
-export function patchBody(asset: Asset, form: { description: string; tags: string; owners: string; by: string; comment: string }): AssetPatch {
+/** The PATCH body: only what changed (the server records who from the session). */
+export function patchBody(asset: Asset, form: { description: string; tags: string; owners: string; comment: string }): AssetPatch {
   const b = asset.business_metadata;
-  const body: AssetPatch = { by: form.by.trim() };
+  const body: AssetPatch = {};
   const description = form.description.trim();
   if (description !== (b.description ?? "")) body.description = description || null;
   const tags = splitList(form.tags);
@@ -72,16 +62,19 @@ function Chips({ items, empty }: { items: string[]; empty: string }) {
   );
 }
 
-export function BusinessMetadataEditor({ asset, editable }: { asset: Asset; editable: boolean }) {
+export function BusinessMetadataEditor({ asset, editable: editableAsset }: { asset: Asset; editable: boolean }) {
+  // Only roles with edit_metadata get the Edit button; the server refuses the rest anyway.
+  const editable = useCan("edit_metadata") && editableAsset;
   const b = asset.business_metadata;
   const theme = useTheme();
   const phone = useMediaQuery(theme.breakpoints.down("sm"));
   const save = usePatchAsset();
   const [open, setOpen] = useState(false);
-  const [form, setForm] = useState({ description: "", tags: "", owners: "", by: "", comment: "" });
+  const me = useMe();
+  const [form, setForm] = useState({ description: "", tags: "", owners: "", comment: "" });
   const start = () => {
     save.reset();
-    setForm({ description: b.description ?? "", tags: b.tags.join(", "), owners: b.owners.join(", "), by: rememberedName(), comment: "" });
+    setForm({ description: b.description ?? "", tags: b.tags.join(", "), owners: b.owners.join(", "), comment: "" });
     setOpen(true);
   };
   const set = (key: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement>) => setForm({ ...form, [key]: e.target.value });
@@ -144,7 +137,11 @@ export function BusinessMetadataEditor({ asset, editable }: { asset: Asset; edit
               <TextField label="Description" multiline minRows={3} value={form.description} onChange={set("description")} slotProps={{ htmlInput: { maxLength: 10000 } }} />
               <TextField label="Tags" helperText="Separated by commas" value={form.tags} onChange={set("tags")} />
               <TextField label="Owners" helperText="Names or e-mail addresses, separated by commas" value={form.owners} onChange={set("owners")} />
-              <TextField label="Your name" required value={form.by} onChange={set("by")} helperText="Kept in the audit log" />
+              {me.data && (
+                <Typography variant="body2" color="text.secondary">
+                  as <strong>{me.data.user.display_name?.trim() || me.data.user.username}</strong> ({me.data.user.role}), recorded in the audit log
+                </Typography>
+              )}
               <TextField label="Why (optional)" value={form.comment} onChange={set("comment")} />
               {save.isError && <Alert severity="error">{errorText(save.error)}</Alert>}
             </Stack>

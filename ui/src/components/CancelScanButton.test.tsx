@@ -12,7 +12,7 @@ describe("cancel a scan", () => {
   test("asks first, then posts the cancel route", async () => {
     const calls = stubFetch({ "POST /api/scans/4/cancel": () => ({ status: 202, body: { id: 4, status: "cancelled" } }) });
     renderWithProviders(<CancelScanButton scanId={4} />);
-    fireEvent.click(screen.getByRole("button", { name: "Cancel scan" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Cancel scan" }));
     const dialog = await screen.findByRole("dialog", { name: "Cancel scan 4?" });
     expect(calls).toHaveLength(0);
     fireEvent.click(within(dialog).getByRole("button", { name: "Cancel scan" }));
@@ -25,7 +25,7 @@ describe("cancel a scan", () => {
       "POST /api/scans/5/cancel": () => ({ status: 409, body: { code: "conflict", message: "scan run 5 was started by the command line", error_id: "x" } }),
     });
     renderWithProviders(<CancelScanButton scanId={5} compact />);
-    fireEvent.click(screen.getByRole("button", { name: "Cancel scan 5" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Cancel scan 5" }));
     const dialog = await screen.findByRole("dialog");
     fireEvent.click(within(dialog).getByRole("button", { name: "Cancel scan" }));
     expect(await within(dialog).findByText("scan run 5 was started by the command line")).toBeTruthy();

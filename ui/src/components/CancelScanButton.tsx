@@ -7,8 +7,14 @@ import StopIcon from "@mui/icons-material/StopCircleOutlined";
 
 import { errorText } from "../api/client";
 import { useCancelScan } from "../api/hooks";
+import { useCan } from "../api/auth";
 
-export function CancelScanButton({ scanId, compact = false }: { scanId: number; compact?: boolean }) {
+/** Only for roles that may operate; others see no button. */
+export function CancelScanButton(props: { scanId: number; compact?: boolean }) {
+  return useCan("operate") ? <CancelScan {...props} /> : null;
+}
+
+function CancelScan({ scanId, compact = false }: { scanId: number; compact?: boolean }) {
   const cancel = useCancelScan();
   const [open, setOpen] = useState(false);
   const close = () => {

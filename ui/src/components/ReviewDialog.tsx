@@ -1,6 +1,6 @@
-// Approve or reject one or more discoveries. Asks who (remembered for next time), their
-// role, a comment and, to reject, the reason. A refused transition (409) shows the API's
-// message for that file; the others still go through.
+// Approve or reject one or more discoveries as the signed-in user (the server records who
+// and their role): asks for a comment and, to reject, the reason. A refused transition
+// (409) shows the API's message for that file; the others still go through.
 
 import { useState, type FormEvent } from "react";
 import {
@@ -12,33 +12,16 @@ import {
   DialogTitle,
   Stack,
   TextField,
+  Typography,
   useMediaQuery,
   useTheme,
 } from "@mui/material";
 
 import { errorText } from "../api/client";
 import { useReview, type ReviewAction } from "../api/hooks";
+import { useMe } from "../api/auth";
 
 export type ReviewKind = "approve" | "reject";
-
-const REVIEWER_KEY = "torro.reviewer";
-
-function remembered(): { user: string; role: string } {
-  try {
-    const value = JSON.parse(window.localStorage.getItem(REVIEWER_KEY) ?? "{}") as { user?: unknown; role?: unknown };
-    return { user: typeof value.user === "string" ? value.user : "", role: typeof value.role === "string" ? value.role : "" };
-  } catch {
-    return { user: "", role: "" };
-  }
-}
-
-function remember(user: string, role: string) {
-  try {
-    window.localStorage.setItem(REVIEWER_KEY, JSON.stringify({ user, role }));
-  } catch {
-    // No storage: the form starts empty next time.
-  }
-}
 
 export interface ReviewDialogProps {
   kind: ReviewKind;
@@ -61,8 +44,7 @@ function ReviewForm({ kind, ids: idsAtOpening, name, onClose, onDone }: ReviewDi
   const [ids] = useState(idsAtOpening);
   const theme = useTheme();
   const fullScreen = useMediaQuery(theme.breakpoints.down("sm"));
-  const [user, setUser] = useState(() => remembered().user);
-  const [role, setRole] = useState(() => remembered().role);
+  const me = useMe();
   const [comments, setComments] = useState("");
   const [reason, setReason] = useState("");
   const [touched, setTouched] = useState(false);
@@ -72,20 +54,16 @@ function ReviewForm({ kind, ids: idsAtOpening, name, onClose, onDone }: ReviewDi
 
   const verb = kind === "approve" ? "Approve" : "Reject";
   const what = ids.length === 1 ? (name ?? `discovery ${ids[0]}`) : `${ids.length} discoveries`;
-  const userMissing = user.trim() === "";
   const reasonMissing = kind === "reject" && reason.trim() === "";
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setTouched(true);
-    if (userMissing || reasonMissing) return;
-    remember(user.trim(), role.trim());
+    if (reasonMissing) return;
     setBusy(true);
-    const optional = { role: role.trim() || undefined, comments: comments.trim() || undefined };
+    const optional = { comments: comments.trim() || undefined };
     const action: ReviewAction =
-      kind === "approve"
-        ? { kind, body: { approved_by: user.trim(), ...optional } }
-        : { kind, body: { rejected_by: user.trim(), rejection_reason: reason.trim(), ...optional } };
+      kind === "approve" ? { kind, body: { ...optional } } : { kind, body: { rejection_reason: reason.trim(), ...optional } };
     const ok: number[] = [];
     const failed: string[] = [];
     // One at a time: the API has no bulk endpoint, and a burst of writes gains nothing on SQLite.
@@ -124,23 +102,18 @@ function ReviewForm({ kind, ids: idsAtOpening, name, onClose, onDone }: ReviewDi
                 )}
               </Alert>
             )}
-            <TextField
-              label="Your name"
-              value={user}
-              onChange={(e) => setUser(e.target.value)}
-              required
-              autoFocus={user === ""}
-              error={touched && userMissing}
-              helperText={touched && userMissing ? "Say who reviews: it goes into the audit trail" : "Recorded in the audit trail"}
-            />
-            <TextField label="Role" value={role} onChange={(e) => setRole(e.target.value)} helperText="Optional, e.g. data steward" />
+            {me.data && (
+              <Typography variant="body2" color="text.secondary">
+                as <strong>{me.data.user.display_name?.trim() || me.data.user.username}</strong> ({me.data.user.role}), recorded in the audit trail
+              </Typography>
+            )}
             {kind === "reject" && (
               <TextField
                 label="Rejection reason"
                 value={reason}
                 onChange={(e) => setReason(e.target.value)}
                 required
-                autoFocus={user !== ""}
+                autoFocus
                 error={touched && reasonMissing}
                 helperText={touched && reasonMissing ? "Say why, so the owner can fix it" : " "}
               />
@@ -151,7 +124,7 @@ function ReviewForm({ kind, ids: idsAtOpening, name, onClose, onDone }: ReviewDi
               onChange={(e) => setComments(e.target.value)}
               multiline
               minRows={2}
-              autoFocus={kind === "approve" && user !== ""}
+              autoFocus={kind === "approve"}
             />
           </Stack>
         </DialogContent>

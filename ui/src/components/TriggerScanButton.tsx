@@ -5,9 +5,14 @@ import { Link as RouterLink } from "react-router";
 
 import { errorText } from "../api/client";
 import { useTriggerScan } from "../api/hooks";
+import { useCan } from "../api/auth";
 
-/** Starts a scan of every configured source and links to it. */
+/** Starts a scan of every configured source and links to it (for roles that may operate). */
 export function TriggerScanButton() {
+  return useCan("operate") ? <TriggerScan /> : null;
+}
+
+function TriggerScan() {
   const trigger = useTriggerScan();
   const [open, setOpen] = useState(false);
   return (

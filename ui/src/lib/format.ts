@@ -24,6 +24,14 @@ export function formatDate(iso: string | null | undefined): string {
   return d.toLocaleString("en", { dateStyle: "medium", timeStyle: "short" });
 }
 
+/** The day only: "Nov 23, 2026". */
+export function formatDay(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleDateString("en", { dateStyle: "medium" });
+}
+
 /** "3 min ago", "in 2 h", falling back to the date after a week. */
 export function formatAgo(iso: string | null | undefined, now: number = Date.now()): string {
   if (!iso) return "—";

@@ -42,7 +42,7 @@ describe("asset detail", () => {
     const calls = stubFetch({
       "GET /api/assets/db-1": () => ({ body: stored }),
       "PATCH /api/assets/db-1": () => {
-        if (fail) return { status: 400, body: { code: "invalid", message: "by is required and must not be empty", error_id: "e1" } };
+        if (fail) return { status: 400, body: { code: "invalid", message: "tags: a tag is at most 100 characters", error_id: "e1" } };
         stored = sampleAsset({ business_metadata: { description: "Orders over 100", tags: ["sales"], owners: ["ana"], glossary_terms: [] } });
         return { body: stored };
       },
@@ -53,12 +53,14 @@ describe("asset detail", () => {
     fireEvent.change(within(dialog).getByLabelText("Description"), { target: { value: "Orders over 100" } });
     fireEvent.change(within(dialog).getByLabelText("Owners"), { target: { value: "ana, ana" } });
     fireEvent.click(within(dialog).getByRole("button", { name: "Save" }));
-    await within(dialog).findByText("by is required and must not be empty");
+    await within(dialog).findByText("tags: a tag is at most 100 characters");
+    // Who edits is the signed-in user: shown, not asked, not sent.
+    expect(within(dialog).getByText(/recorded in the audit log/).textContent).toBe("as admin (admin), recorded in the audit log");
+    expect(within(dialog).queryByLabelText(/Your name/)).toBeNull();
     const patch = calls.find((c) => c.method === "PATCH");
-    expect(patch?.body).toEqual({ by: "", description: "Orders over 100", owners: ["ana"] });
+    expect(patch?.body).toEqual({ description: "Orders over 100", owners: ["ana"] });
 
     fail = false;
-    fireEvent.change(within(dialog).getByLabelText(/Your name/), { target: { value: "ana" } });
     fireEvent.click(within(dialog).getByRole("button", { name: "Save" }));
     await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
     expect(await screen.findByText("Orders over 100")).toBeTruthy();
@@ -108,9 +110,8 @@ describe("asset detail", () => {
 describe("business metadata body", () => {
   const asset = sampleAsset({ business_metadata: { description: "old", tags: ["a"], owners: ["x"], glossary_terms: [] } });
   test("sends only what changed, and null to clear the description", () => {
-    expect(patchBody(asset, { description: "old", tags: "a", owners: "x", by: " ana ", comment: "" })).toEqual({ by: "ana" });
-    expect(patchBody(asset, { description: " ", tags: "a, b", owners: "", by: "ana", comment: "why" })).toEqual({
-      by: "ana",
+    expect(patchBody(asset, { description: "old", tags: "a", owners: "x", comment: "" })).toEqual({});
+    expect(patchBody(asset, { description: " ", tags: "a, b", owners: "", comment: "why" })).toEqual({
       description: null,
       tags: ["a", "b"],
       owners: [],

@@ -27,6 +27,7 @@ import AddIcon from "@mui/icons-material/Add";
 import { errorText } from "../api/client";
 import { useConnections, useDeleteConnection, useScanConnection, useTestConnection } from "../api/hooks";
 import type { Connection, ConnectionTest } from "../api/types";
+import { useCan } from "../api/auth";
 import { ConnectionDialog } from "../components/ConnectionDialog";
 import { PageHeader } from "../components/PageHeader";
 import { Empty, ErrorState, Loading } from "../components/QueryState";
@@ -38,6 +39,7 @@ import { formatAgo } from "../lib/format";
 type Notice = { severity: "success" | "error"; text: string; scanId?: number };
 
 function ConnectionCard({ connection: c, onEdit, onDelete, onNotice }: { connection: Connection; onEdit: () => void; onDelete: () => void; onNotice: (n: Notice) => void }) {
+  const canOperate = useCan("operate");
   const test = useTestConnection();
   const scan = useScanConnection();
   const [result, setResult] = useState<ConnectionTest | null>(null);
@@ -76,6 +78,7 @@ function ConnectionCard({ connection: c, onEdit, onDelete, onNotice }: { connect
         {result && <TestResult result={result} />}
         {test.isError && <Alert severity="error">{errorText(test.error)}</Alert>}
       </CardContent>
+      {canOperate && (
       <CardActions sx={{ flexWrap: "wrap", gap: 0.5 }}>
         <Button size="small" onClick={() => test.mutate({ id: c.id }, { onSuccess: setResult })} disabled={test.isPending}>
           {test.isPending ? "Testing…" : "Test"}
@@ -99,6 +102,7 @@ function ConnectionCard({ connection: c, onEdit, onDelete, onNotice }: { connect
           Delete
         </Button>
       </CardActions>
+      )}
     </Card>
   );
 }
@@ -109,20 +113,24 @@ export function Connections() {
   const [editing, setEditing] = useState<Connection | null | "new">(null);
   const [deleting, setDeleting] = useState<Connection | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
+  const canOperate = useCan("operate");
 
-  const newButton = (
+  const newButton = canOperate && (
     <Button variant="contained" startIcon={<AddIcon />} onClick={() => setEditing("new")}>
       New connection
     </Button>
   );
+  const subtitle = canOperate
+    ? "Storage accounts Torro scans; secrets are stored encrypted and never shown"
+    : "Storage accounts Torro scans; your role can look but not change or scan them";
 
   return (
     <>
-      <PageHeader title="Connections" subtitle="Storage accounts Torro scans; secrets are stored encrypted and never shown" actions={newButton} />
+      <PageHeader title="Connections" subtitle={subtitle} actions={newButton || undefined} />
       {connections.isPending && <Loading label="Loading connections…" />}
       {connections.isError && <ErrorState error={connections.error} onRetry={() => void connections.refetch()} />}
       {connections.data && connections.data.connections.length === 0 && (
-        <Empty title="No connections yet" action={newButton}>
+        <Empty title="No connections yet" action={newButton || undefined}>
           Add a local folder, an S3 bucket, an Azure container or a GCS bucket, test it and scan it.
         </Empty>
       )}

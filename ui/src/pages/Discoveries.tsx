@@ -45,6 +45,7 @@ import { FILTER_KEYS, PAGE_SIZES, paramsFromSearch, searchFromParams, type Filte
 import { formatAgo, formatBytes, formatDate, formatNumber, valueLabel } from "../lib/format";
 import { useDebounced } from "../lib/useDebounced";
 import { PHONE_ONLY, WIDE_ONLY } from "../lib/responsive";
+import { useCan } from "../api/auth";
 
 const SEARCH_DEBOUNCE_MS = 300;
 
@@ -117,6 +118,8 @@ export function Discoveries() {
   const [selected, setSelected] = useState<Set<number>>(new Set());
   const [review, setReview] = useState<ReviewKind | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  // Selection exists for the bulk review, so only reviewers get the checkboxes.
+  const canReview = useCan("review");
 
   const update = (change: Partial<DiscoveryParams>, options: { replace?: boolean } = {}) => {
     // Any change but paging goes back to the first page.
@@ -217,7 +220,7 @@ export function Discoveries() {
       )}
       {list.data && rows.length > 0 && (
         <Paper sx={{ overflow: "hidden" }}>
-          {selected.size > 0 && (
+          {canReview && selected.size > 0 && (
             <Toolbar variant="dense" role="toolbar" sx={{ bgcolor: "action.selected", gap: 1, flexWrap: "wrap" }} aria-label="Bulk actions">
               <Typography sx={{ flexGrow: 1 }} variant="body2">
                 {selected.size} selected
@@ -235,14 +238,16 @@ export function Discoveries() {
             <Table size="small" aria-label="Discoveries">
               <TableHead>
                 <TableRow>
-                  <TableCell padding="checkbox">
-                    <Checkbox
-                      checked={allSelected}
-                      indeterminate={selected.size > 0 && !allSelected}
-                      onChange={() => setSelected(allSelected ? new Set() : new Set(rows.map((r) => r.id)))}
-                      slotProps={{ input: { "aria-label": "Select every row on this page" } }}
-                    />
-                  </TableCell>
+                  {canReview && (
+                    <TableCell padding="checkbox">
+                      <Checkbox
+                        checked={allSelected}
+                        indeterminate={selected.size > 0 && !allSelected}
+                        onChange={() => setSelected(allSelected ? new Set() : new Set(rows.map((r) => r.id)))}
+                        slotProps={{ input: { "aria-label": "Select every row on this page" } }}
+                      />
+                    </TableCell>
+                  )}
                   {SORTABLE.slice(0, 1).map((c) => (
                     <SortHeader key={c.field} {...c} sort={sort} order={order} onSort={(s, o) => update({ sort: s, order: o })} />
                   ))}
@@ -257,9 +262,11 @@ export function Discoveries() {
               <TableBody>
                 {rows.map((d) => (
                   <TableRow key={d.id} hover selected={selected.has(d.id)}>
-                    <TableCell padding="checkbox">
-                      <Checkbox checked={selected.has(d.id)} onChange={() => toggle(d.id)} slotProps={{ input: { "aria-label": `Select ${d.name}` } }} />
-                    </TableCell>
+                    {canReview && (
+                      <TableCell padding="checkbox">
+                        <Checkbox checked={selected.has(d.id)} onChange={() => toggle(d.id)} slotProps={{ input: { "aria-label": `Select ${d.name}` } }} />
+                      </TableCell>
+                    )}
                     <TableCell sx={{ maxWidth: { xs: 170, sm: 360 } }}>
                       <Link component={RouterLink} to={`/discoveries/${d.id}`} underline="hover" sx={{ fontWeight: 500, display: "block" }} noWrap>
                         {d.name}

@@ -33,6 +33,7 @@ import { StatusChip } from "../components/StatusChip";
 import { formatBytes, formatDate, formatNumber, humanize } from "../lib/format";
 import { useIdParam } from "../lib/useId";
 import { NotFound } from "./NotFound";
+import { useCan } from "../api/auth";
 
 const TABS = ["schema", "history", "details", "audit"] as const;
 type TabName = (typeof TABS)[number];
@@ -50,6 +51,7 @@ function DiscoveryDetailView({ id }: { id: number }) {
   const tab: TabName = (TABS as readonly string[]).includes(hash.slice(1)) ? (hash.slice(1) as TabName) : "schema";
   const [review, setReview] = useState<ReviewKind | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const canReview = useCan("review");
 
   if (detail.isPending) return <Loading label="Loading the file…" rows={8} />;
   if (detail.isError) {
@@ -81,14 +83,16 @@ function DiscoveryDetailView({ id }: { id: number }) {
         title={d.storage_location.name}
         subtitle={d.urn}
         actions={
-          <>
-            <Button variant="contained" color="success" disabled={!canApprove} onClick={() => setReview("approve")}>
-              Approve
-            </Button>
-            <Button variant="outlined" color="error" disabled={!canReject} onClick={() => setReview("reject")}>
-              Reject
-            </Button>
-          </>
+          canReview ? (
+            <>
+              <Button variant="contained" color="success" disabled={!canApprove} onClick={() => setReview("approve")}>
+                Approve
+              </Button>
+              <Button variant="outlined" color="error" disabled={!canReject} onClick={() => setReview("reject")}>
+                Reject
+              </Button>
+            </>
+          ) : undefined
         }
       />
       <Stack direction="row" sx={{ flexWrap: "wrap", gap: 1, mb: 2 }} aria-label="Status">

@@ -21,3 +21,22 @@ export function NotFound() {
     </>
   );
 }
+
+/** A page the signed-in user's role may not open (the server would refuse its API too). */
+export function Forbidden() {
+  return (
+    <>
+      <PageHeader title="Not allowed" />
+      <Empty
+        title="Your role cannot open this page"
+        action={
+          <Button component={RouterLink} to="/" variant="contained">
+            Go to the dashboard
+          </Button>
+        }
+      >
+        Ask an administrator for a role that includes it.
+      </Empty>
+    </>
+  );
+}
