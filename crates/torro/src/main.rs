@@ -8,6 +8,7 @@ mod connections;
 mod demo;
 mod lineage;
 mod lineage_graph;
+mod oidc_args;
 mod output;
 mod progress;
 mod scans;
@@ -96,6 +97,8 @@ struct ServeArgs {
     /// Do not run the scheduler in this process (another `serve` runs it; running it in several is safe too).
     #[arg(long)]
     no_scheduler: bool,
+    #[command(flatten)]
+    oidc: oidc_args::OidcArgs,
 }
 
 #[derive(Args)]
@@ -278,6 +281,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     config.validate()?;
     let (key, key_source) = torro_engine::SecretKey::from_env().context("cannot load the secret key")?;
     tracing::info!(source = ?key_source, "connection secrets key loaded");
+    let mut server_config = torro_server::ServerConfig::default();
+    server_config.auth.oidc = oidc_args::config(&args.oidc, &key).context("OpenID Connect settings")?;
     let engine = Engine::with_secrets(store, config, torro_engine::SecretBox::new(&key));
     if args.demo {
         let run = engine.run_scan("demo", &progress::Reporter::stderr()).await?;
@@ -302,8 +307,19 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         let scheduler = Scheduler::new(engine.clone(), Arc::new(SystemClock))?;
         tokio::spawn(scheduler.run(SCHEDULER_EVERY, background.clone()));
     }
+    let state = torro_server::AppState::with_config(engine, server_config);
+    if let Some(oidc) = state.oidc() {
+        // An unreachable provider does not stop the server: local login still works and
+        // the first OIDC login fetches the metadata again.
+        match oidc.discover().await {
+            Ok(()) => tracing::info!(issuer = %oidc.config().issuer_url, "OpenID Connect login is on"),
+            Err(e) => {
+                tracing::warn!(error = %e, "OpenID Connect: the provider is not reachable now; the first OIDC login will try again")
+            }
+        }
+    }
     let stopped = background.clone();
-    torro_server::serve(listener, torro_server::AppState::new(engine), async move {
+    torro_server::serve(listener, state, async move {
         shutdown_signal().await;
         stopped.cancel();
     })

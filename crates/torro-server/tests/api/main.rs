@@ -9,6 +9,8 @@ mod errors;
 mod helpers;
 mod lineage;
 mod meta;
+mod oidc;
+mod oidc_provider;
 mod scans;
 mod ui;
 mod workflow;

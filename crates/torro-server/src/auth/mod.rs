@@ -1,0 +1,3 @@
+//! Authentication. OpenID Connect login lives in [`oidc`].
+
+pub mod oidc;
