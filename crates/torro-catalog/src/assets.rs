@@ -53,7 +53,7 @@ pub trait AssetStore: Send + Sync {
 
     /// Applies `patch` to database asset `id`'s business metadata with an audit row
     /// (entity type `asset`). NotFound when there is no such asset.
-    async fn patch_asset(&self, id: i64, patch: &AssetPatch, actor: &str) -> Result<Asset>;
+    async fn patch_asset(&self, id: i64, patch: &AssetPatch, actor: &torro_model::Actor) -> Result<Asset>;
 
     /// Schema versions of database asset `id`, oldest first.
     async fn asset_schema_history(&self, id: i64) -> Result<Vec<AssetSchemaVersion>>;

@@ -13,6 +13,7 @@ pub(crate) enum Arg {
     OptStr(Option<String>),
     I64(i64),
     OptI64(Option<i64>),
+    Bool(bool),
     Ts(DateTime<Utc>),
     OptTs(Option<DateTime<Utc>>),
 }

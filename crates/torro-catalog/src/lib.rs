@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod search;
 mod sql;
 mod sql_assets;
+mod sql_auth;
 mod sql_jobs;
 mod sql_lineage;
 mod sql_outbox;

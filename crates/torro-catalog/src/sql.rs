@@ -104,6 +104,22 @@ pub(crate) fn limits(page: u32, size: u32) -> (i64, i64) {
     (size, page as i64 * size)
 }
 
+/// The columns of an `audit_log` row, as [`SqlStore::audit_entry`] reads them.
+pub(crate) const AUDIT_COLUMNS: &str =
+    "id, entity_type, entity_id, action, actor, role, source_ip, at, before_json, after_json, comment";
+
+/// One `audit_log` row to write: who (name, role, client address), what, before and after.
+pub(crate) struct AuditRow<'a> {
+    pub(crate) entity_type: &'a str,
+    pub(crate) entity_id: i64,
+    pub(crate) action: &'a str,
+    pub(crate) actor: &'a torro_model::Actor,
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) before: Option<serde_json::Value>,
+    pub(crate) after: Option<serde_json::Value>,
+    pub(crate) comment: Option<String>,
+}
+
 pub(crate) fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
@@ -345,6 +361,7 @@ macro_rules! impl_catalog_store {
                         Arg::OptStr(v) => q.bind(v),
                         Arg::I64(v) => q.bind(v),
                         Arg::OptI64(v) => q.bind(v),
+                        Arg::Bool(v) => q.bind(v),
                         Arg::Ts(v) => q.bind(<$db as Dialect>::ts(v)),
                         Arg::OptTs(v) => q.bind(v.map(<$db as Dialect>::ts)),
                     };
@@ -488,28 +505,67 @@ macro_rules! impl_catalog_store {
                 conn: &mut <$db as Database>::Connection,
                 id: i64,
                 action: &str,
-                actor: &str,
+                actor: &torro_model::Actor,
                 before: Option<&Connection>,
                 after: Option<&Connection>,
             ) -> Result<()> {
+                let audit = AuditRow {
+                    entity_type: "connection",
+                    entity_id: id,
+                    action,
+                    actor,
+                    at: now(),
+                    before: before.map(connection_audit),
+                    after: after.map(connection_audit),
+                    comment: None,
+                };
+                Self::insert_audit(conn, audit).await
+            }
+
+            /// Writes one `audit_log` row through `conn` (the mutation's own transaction).
+            pub(crate) async fn insert_audit(conn: &mut <$db as Database>::Connection, row: AuditRow<'_>) -> Result<()> {
                 Self::query(
-                    "INSERT INTO audit_log (entity_type, entity_id, action, actor, role, at, before_json, after_json, comment) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO audit_log (entity_type, entity_id, action, actor, role, source_ip, at, before_json, \
+                     after_json, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     vec![
-                        Arg::Str("connection".into()),
-                        Arg::I64(id),
-                        Arg::Str(action.into()),
-                        Arg::Str(actor.into()),
-                        Arg::OptStr(None),
-                        Arg::Ts(now()),
-                        Arg::OptStr(before.map(|c| connection_audit(c).to_string())),
-                        Arg::OptStr(after.map(|c| connection_audit(c).to_string())),
-                        Arg::OptStr(None),
+                        Arg::Str(row.entity_type.into()),
+                        Arg::I64(row.entity_id),
+                        Arg::Str(row.action.into()),
+                        Arg::Str(row.actor.name.clone()),
+                        Arg::OptStr(row.actor.role.clone()),
+                        Arg::OptStr(row.actor.source_ip.clone()),
+                        Arg::Ts(row.at),
+                        Arg::OptStr(row.before.map(|v| v.to_string())),
+                        Arg::OptStr(row.after.map(|v| v.to_string())),
+                        Arg::OptStr(row.comment),
                     ],
                 )
                 .execute(&mut *conn)
                 .await?;
                 Ok(())
+            }
+
+            /// An `audit_log` row read back (`source_ip` included).
+            pub(crate) fn audit_entry(r: &<$db as Database>::Row) -> Result<torro_model::AuditEntry> {
+                use sqlx::Row;
+                let json = |c: &str| -> Result<Option<serde_json::Value>> {
+                    r.try_get::<Option<String>, _>(c)?
+                        .map(|s| serde_json::from_str(&s).map_err(|e| corrupt(c, e)))
+                        .transpose()
+                };
+                Ok(torro_model::AuditEntry {
+                    id: r.try_get("id")?,
+                    entity_type: r.try_get("entity_type")?,
+                    entity_id: r.try_get("entity_id")?,
+                    action: r.try_get("action")?,
+                    actor: r.try_get("actor")?,
+                    role: r.try_get("role")?,
+                    source_ip: r.try_get("source_ip")?,
+                    at: Self::ts(r, "at")?,
+                    before: json("before_json")?,
+                    after: json("after_json")?,
+                    comment: r.try_get("comment")?,
+                })
             }
 
             /// Runs an INSERT and returns the new row's id (RETURNING, or LAST_INSERT_ID()).
@@ -899,6 +955,10 @@ macro_rules! impl_catalog_store {
                 self
             }
 
+            fn auth(&self) -> &dyn crate::AuthStore {
+                self
+            }
+
             async fn migrate(&self) -> Result<()> {
                 let migrator = migrator(&[
                     (1, "init", include_str!(concat!("../migrations/", $dir, "/0001_init.sql"))),
@@ -907,6 +967,7 @@ macro_rules! impl_catalog_store {
                     (4, "assets", include_str!(concat!("../migrations/", $dir, "/0004_assets.sql"))),
                     (5, "jobs", include_str!(concat!("../migrations/", $dir, "/0005_jobs.sql"))),
                     (6, "lineage", include_str!(concat!("../migrations/", $dir, "/0006_lineage.sql"))),
+                    (7, "auth", include_str!(concat!("../migrations/", $dir, "/0007_auth.sql"))),
                 ]);
                 // PostgreSQL and MySQL: sqlx takes an advisory lock, so concurrent starts queue up.
                 // SQLite has no such lock: two processes may race to record the same version and
@@ -1341,61 +1402,35 @@ macro_rules! impl_catalog_store {
                     (Some(c), _) => Some(c.to_string()),
                     (None, r) => r.map(str::to_string),
                 };
-                Self::query(
-                    "INSERT INTO audit_log (entity_type, entity_id, action, actor, role, at, before_json, after_json, comment) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    vec![
-                        Arg::Str("discovery".into()),
-                        Arg::I64(id),
-                        Arg::Str(action_of(change.to).into()),
-                        Arg::Str(change.actor.clone()),
-                        Arg::OptStr(change.role.clone()),
-                        Arg::Ts(now()),
-                        Arg::OptStr(Some(before.to_string())),
-                        Arg::OptStr(Some(after.to_string())),
-                        Arg::OptStr(comment),
-                    ],
+                Self::insert_audit(
+                    &mut *tx,
+                    AuditRow {
+                        entity_type: "discovery",
+                        entity_id: id,
+                        action: action_of(change.to),
+                        actor: &change.actor,
+                        at: now(),
+                        before: Some(before),
+                        after: Some(after),
+                        comment,
+                    },
                 )
-                .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
                 self.get_discovery(id).await?.ok_or_else(|| CatalogError::NotFound(format!("discovery {id}")))
             }
 
             async fn audit_log(&self, entity_type: &str, entity_id: i64) -> Result<Vec<torro_model::AuditEntry>> {
-                use sqlx::Row;
                 let rows = Self::query(
-                    "SELECT id, entity_type, entity_id, action, actor, role, at, before_json, after_json, comment \
-                     FROM audit_log WHERE entity_type = ? AND entity_id = ? ORDER BY at DESC, id DESC",
+                    &format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE entity_type = ? AND entity_id = ? ORDER BY at DESC, id DESC"),
                     vec![Arg::Str(entity_type.into()), Arg::I64(entity_id)],
                 )
                 .fetch_all(&self.pool)
                 .await?;
-                let json = |r: &<$db as Database>::Row, c: &str| -> Result<Option<serde_json::Value>> {
-                    r.try_get::<Option<String>, _>(c)?
-                        .map(|s| serde_json::from_str(&s).map_err(|e| corrupt(c, e)))
-                        .transpose()
-                };
-                let mut out = Vec::with_capacity(rows.len());
-                for r in &rows {
-                    out.push(torro_model::AuditEntry {
-                        id: r.try_get("id")?,
-                        entity_type: r.try_get("entity_type")?,
-                        entity_id: r.try_get("entity_id")?,
-                        action: r.try_get("action")?,
-                        actor: r.try_get("actor")?,
-                        role: r.try_get("role")?,
-                        source_ip: None,
-                        at: Self::ts(r, "at")?,
-                        before: json(r, "before_json")?,
-                        after: json(r, "after_json")?,
-                        comment: r.try_get("comment")?,
-                    });
-                }
-                Ok(out)
+                rows.iter().map(Self::audit_entry).collect()
             }
 
-            async fn create_connection(&self, row: &NewConnectionRow, actor: &str) -> Result<Connection> {
+            async fn create_connection(&self, row: &NewConnectionRow, actor: &torro_model::Actor) -> Result<Connection> {
                 let at = now();
                 let mut args = connection_args(row)?;
                 args.extend([Arg::Ts(at), Arg::Ts(at)]);
@@ -1416,7 +1451,7 @@ macro_rules! impl_catalog_store {
                 Ok(created)
             }
 
-            async fn update_connection(&self, id: i64, row: &NewConnectionRow, actor: &str) -> Result<Connection> {
+            async fn update_connection(&self, id: i64, row: &NewConnectionRow, actor: &torro_model::Actor) -> Result<Connection> {
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 let before = Self::connection_in(&mut *tx, id, true)
                     .await?
@@ -1455,7 +1490,7 @@ macro_rules! impl_catalog_store {
                 rows.iter().map(Self::connection).collect()
             }
 
-            async fn delete_connection(&self, id: i64, actor: &str) -> Result<()> {
+            async fn delete_connection(&self, id: i64, actor: &torro_model::Actor) -> Result<()> {
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 let before = Self::connection_in(&mut *tx, id, true)
                     .await?

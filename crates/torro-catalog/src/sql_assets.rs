@@ -6,7 +6,7 @@ use torro_model::{AssetIdKind, AssetOutcome, AssetPatch, AssetQuery, ObservedAss
 
 use crate::assets::{AssetScope, AssetStore, asset_key, dataset_asset, file_asset};
 use crate::dialect::{Arg, Dialect};
-use crate::sql::{SqlStore, corrupt, limits, now, parse, placeholders};
+use crate::sql::{AuditRow, SqlStore, corrupt, limits, now, parse, placeholders};
 use crate::{CatalogError, Result};
 
 const ASSET_COLUMNS: &str = "a.id, a.connector_id, a.source_name, a.asset_type, a.catalog_name, a.schema_name, \
@@ -428,7 +428,7 @@ macro_rules! impl_asset_store {
                 })
             }
 
-            async fn patch_asset(&self, id: i64, patch: &AssetPatch, actor: &str) -> Result<torro_model::Asset> {
+            async fn patch_asset(&self, id: i64, patch: &AssetPatch, actor: &torro_model::Actor) -> Result<torro_model::Asset> {
                 use sqlx::Row;
                 let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 let row = Self::query(
@@ -449,22 +449,20 @@ macro_rules! impl_asset_store {
                 )
                 .execute(&mut *tx)
                 .await?;
-                Self::query(
-                    "INSERT INTO audit_log (entity_type, entity_id, action, actor, role, at, before_json, after_json, comment) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    vec![
-                        Arg::Str("asset".into()),
-                        Arg::I64(id),
-                        Arg::Str("update_business_metadata".into()),
-                        Arg::Str(actor.into()),
-                        Arg::OptStr(None),
-                        Arg::Ts(now()),
-                        Arg::OptStr(Some(to_json(&before)?)),
-                        Arg::OptStr(Some(to_json(&after)?)),
-                        Arg::OptStr(patch.comment.clone()),
-                    ],
+                let to_value = |b: &torro_model::BusinessMetadata| serde_json::to_value(b).map_err(|e| corrupt("business", e));
+                Self::insert_audit(
+                    &mut *tx,
+                    AuditRow {
+                        entity_type: "asset",
+                        entity_id: id,
+                        action: "update_business_metadata",
+                        actor,
+                        at: now(),
+                        before: Some(to_value(&before)?),
+                        after: Some(to_value(&after)?),
+                        comment: patch.comment.clone(),
+                    },
                 )
-                .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
                 self.db_assets(&[id]).await?.pop().ok_or_else(|| CatalogError::NotFound(format!("asset db-{id}")))

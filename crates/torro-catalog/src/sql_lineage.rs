@@ -318,7 +318,7 @@ macro_rules! impl_lineage_store {
             ) -> Result<()> {
                 Self::query(
                     "INSERT INTO lineage_audit (at, action, entity_type, entity_id, entity, before_json, after_json, \
-                     actor, source_system, ingestion_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     actor, role, source_ip, source_system, ingestion_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     vec![
                         Arg::Ts(at),
                         Arg::Str(action.into()),
@@ -327,7 +327,9 @@ macro_rules! impl_lineage_store {
                         Arg::Str(entity.2.into()),
                         Arg::OptStr(before.map(|v| v.to_string())),
                         Arg::OptStr(after.map(|v| v.to_string())),
-                        Arg::Str(ctx.actor.clone()),
+                        Arg::Str(ctx.actor.name.clone()),
+                        Arg::OptStr(ctx.actor.role.clone()),
+                        Arg::OptStr(ctx.actor.source_ip.clone()),
                         Arg::Str(ctx.source_system.clone()),
                         Arg::OptStr(ctx.ingestion_id.clone()),
                     ],
@@ -1037,7 +1039,7 @@ macro_rules! impl_lineage_store {
                 let rows = Self::query(
                     &format!(
                         "SELECT id, at, action, entity_type, entity_id, entity, before_json, after_json, actor, \
-                         source_system, ingestion_id FROM lineage_audit{where_sql} ORDER BY id DESC LIMIT ?"
+                         role, source_ip, source_system, ingestion_id FROM lineage_audit{where_sql} ORDER BY id DESC LIMIT ?"
                     ),
                     args,
                 )
@@ -1058,6 +1060,8 @@ macro_rules! impl_lineage_store {
                         before: json(r, "before_json")?,
                         after: json(r, "after_json")?,
                         actor: r.try_get("actor")?,
+                        role: r.try_get("role")?,
+                        source_ip: r.try_get("source_ip")?,
                         source_system: r.try_get("source_system")?,
                         ingestion_id: r.try_get("ingestion_id")?,
                     });

@@ -51,6 +51,8 @@ pub trait CatalogStore: Send + Sync + 'static {
     fn lineage(&self) -> &dyn crate::lineage::LineageStore;
     /// The notification outbox (see [`crate::outbox`]).
     fn outbox(&self) -> &dyn crate::OutboxStore;
+    /// Users, API tokens, sessions and the audit search (see [`crate::auth`]).
+    fn auth(&self) -> &dyn crate::AuthStore;
 
     /// Applies pending migrations; safe to call on every start.
     async fn migrate(&self) -> Result<()>;
@@ -125,21 +127,26 @@ pub trait CatalogStore: Send + Sync + 'static {
     async fn audit_log(&self, entity_type: &str, entity_id: i64) -> Result<Vec<AuditEntry>>;
 
     // ---- managed connections ----
-    /// Inserts a connection and its "create" audit row (actor `actor`; before null, after
+    /// Inserts a connection and its "create" audit row (by `actor`; before null, after
     /// the connection with secret names only) in one transaction.
     /// AlreadyExists when the name is taken.
-    async fn create_connection(&self, row: &NewConnectionRow, actor: &str) -> Result<Connection>;
+    async fn create_connection(&self, row: &NewConnectionRow, actor: &torro_model::Actor) -> Result<Connection>;
     /// Replaces every field of connection `id` but `created_at` and the last test, with an
     /// "update" audit row (before/after without secret values) in the same transaction.
     /// NotFound when there is no such connection; AlreadyExists when renamed onto a taken name.
-    async fn update_connection(&self, id: i64, row: &NewConnectionRow, actor: &str) -> Result<Connection>;
+    async fn update_connection(
+        &self,
+        id: i64,
+        row: &NewConnectionRow,
+        actor: &torro_model::Actor,
+    ) -> Result<Connection>;
     async fn get_connection(&self, id: i64) -> Result<Option<Connection>>;
     async fn get_connection_by_name(&self, name: &str) -> Result<Option<Connection>>;
     /// By name.
     async fn list_connections(&self) -> Result<Vec<Connection>>;
     /// Removes the connection (and its ciphertext) with a "delete" audit row keeping the
     /// last state without secret values. NotFound when there is no such connection.
-    async fn delete_connection(&self, id: i64, actor: &str) -> Result<()>;
+    async fn delete_connection(&self, id: i64, actor: &torro_model::Actor) -> Result<()>;
     /// Records a connection test's time and error (`None` = it passed). Not audited: it
     /// changes no setting. NotFound when there is no such connection.
     async fn record_connection_test(&self, id: i64, at: DateTime<Utc>, error: Option<&str>) -> Result<Connection>;

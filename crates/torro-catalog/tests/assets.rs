@@ -7,8 +7,8 @@ use serde_json::json;
 use torro_catalog::testing::TestDb;
 use torro_catalog::{AssetScope, CatalogError, CatalogStore};
 use torro_model::{
-    AssetColumn, AssetDefinition, AssetOutcome, AssetPatch, AssetQuery, AssetType, DataType, Field, FileFormat,
-    NewScanRun, Observation, ObservedAsset, Schema, SourceLabels, StorageLocation, StorageType,
+    Actor, AssetColumn, AssetDefinition, AssetOutcome, AssetPatch, AssetQuery, AssetType, DataType, Field, FileFormat,
+    NewScanRun, Observation, ObservedAsset, Role, Schema, SourceLabels, StorageLocation, StorageType,
 };
 
 type Store = Arc<dyn CatalogStore>;
@@ -253,7 +253,15 @@ async fn business_metadata_patch_is_audited_and_survives_rescans(db: &TestDb) {
         "comment": "first pass"
     }))
     .unwrap();
-    let a = store.assets().patch_asset(id, &patch, "ana").await.unwrap();
+    let a = store
+        .assets()
+        .patch_asset(
+            id,
+            &patch,
+            &Actor::user("ana", Role::Steward, Some("2001:db8::1".into())),
+        )
+        .await
+        .unwrap();
     assert_eq!(a.business_metadata.description.as_deref(), Some("All orders"));
     assert_eq!(a.business_metadata.tags, ["finance", "pii"]);
     let audit = store.audit_log("asset", id).await.unwrap();
@@ -261,6 +269,10 @@ async fn business_metadata_patch_is_audited_and_survives_rescans(db: &TestDb) {
     assert_eq!(
         (audit[0].actor.as_str(), audit[0].comment.as_deref()),
         ("ana", Some("first pass"))
+    );
+    assert_eq!(
+        (audit[0].role.as_deref(), audit[0].source_ip.as_deref()),
+        (Some("steward"), Some("2001:db8::1"))
     );
     assert_eq!(audit[0].before.as_ref().unwrap()["tags"], json!([]));
     assert_eq!(audit[0].after.as_ref().unwrap()["owners"], json!(["ana@example.com"]));
@@ -277,7 +289,11 @@ async fn business_metadata_patch_is_audited_and_survives_rescans(db: &TestDb) {
     );
     assert_eq!(a.source_comment.as_deref(), Some("changed in the database"));
 
-    match store.assets().patch_asset(id + 1000, &patch, "ana").await {
+    match store
+        .assets()
+        .patch_asset(id + 1000, &patch, &Actor::user("ana", Role::Steward, None))
+        .await
+    {
         Err(CatalogError::NotFound(m)) => assert!(m.contains("asset"), "{m}"),
         other => panic!("expected NotFound, got {other:?}"),
     }

@@ -9,7 +9,7 @@ use torro_model::lineage::{
     ChangeContext, ColumnMapping, DatasetRef, Direction, EdgeInput, GraphQuery, LineageOrigin, ProcessInput,
     ProcessWrite, RunInput, Transformation,
 };
-use torro_model::{FileFormat, NewScanRun, Observation, SourceLabels, StorageLocation, StorageType};
+use torro_model::{Actor, FileFormat, NewScanRun, Observation, Role, SourceLabels, StorageLocation, StorageType};
 
 type Store = Arc<dyn CatalogStore>;
 
@@ -53,7 +53,7 @@ fn t(secs: i64) -> DateTime<Utc> {
 
 fn ctx(at: i64) -> ChangeContext {
     ChangeContext {
-        actor: "ada".into(),
+        actor: Actor::user("ada", Role::Engineer, Some("198.51.100.4".into())),
         source_system: "test".into(),
         ingestion_id: Some(format!("ingest-{at}")),
         origin: Some(LineageOrigin::Api),
@@ -113,6 +113,12 @@ async fn process_write_is_idempotent_and_audited(store: Store) {
         audit_rows
             .iter()
             .all(|a| a.actor == "ada" && a.ingestion_id.as_deref() == Some("ingest-0"))
+    );
+    assert!(
+        audit_rows
+            .iter()
+            .all(|a| a.role.as_deref() == Some("engineer") && a.source_ip.as_deref() == Some("198.51.100.4")),
+        "role and client address are kept: {audit_rows:?}"
     );
     assert!(audit_rows.iter().any(|a| a.entity_type == "edge" && a.action == "open"));
 

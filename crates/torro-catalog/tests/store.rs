@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use torro_catalog::{CatalogError, CatalogStore, NewConnectionRow};
 use torro_model::{
-    ApprovalStatus, ConnectionSettings, DataType, DiscoveryQuery, Field, FileFormat, FileStatus, NewScanError,
+    Actor, ApprovalStatus, ConnectionSettings, DataType, DiscoveryQuery, Field, FileFormat, FileStatus, NewScanError,
     NewScanRun, Observation, ScanCounts, ScanErrorKind, ScanStatus, Schema, SortField, SortOrder, SourceLabels,
     StatusChange, StorageLocation, StorageType, UpsertOutcome,
 };
@@ -201,11 +201,23 @@ async fn search(store: &Store, text: &str) -> Vec<String> {
     p
 }
 
+/// An actor with only a name, as CLI and older API callers give.
+fn who(name: &str) -> Actor {
+    Actor {
+        name: name.into(),
+        role: None,
+        source_ip: None,
+    }
+}
+
 fn change(to: ApprovalStatus, reason: Option<&str>) -> StatusChange {
     StatusChange {
         to,
-        actor: "alice".into(),
-        role: Some("steward".into()),
+        actor: Actor {
+            name: "alice".into(),
+            role: Some("steward".into()),
+            source_ip: Some("192.0.2.7".into()),
+        },
         comment: Some("looks good".into()),
         reason: reason.map(Into::into),
     }
@@ -936,6 +948,7 @@ async fn review_workflow_writes_audit_rows(store: Store) {
         ("discovery", id, "alice")
     );
     assert_eq!(e.role.as_deref(), Some("steward"));
+    assert_eq!(e.source_ip.as_deref(), Some("192.0.2.7"), "the client address is kept");
     assert_eq!(e.comment.as_deref(), Some("looks good"));
     assert_eq!(e.before, Some(json!({"approval_status": "pending"})));
     assert_eq!(e.after, Some(json!({"approval_status": "approved"})));
@@ -1131,7 +1144,7 @@ fn connection_row(name: &str) -> NewConnectionRow {
 async fn connections_create_get_list(store: Store) {
     let before = Utc::now() - Duration::seconds(1);
     let row = connection_row("finance-lake");
-    let c = store.create_connection(&row, "alice").await.unwrap();
+    let c = store.create_connection(&row, &who("alice")).await.unwrap();
     assert!(c.id > 0);
     assert_eq!(c.name, "finance-lake");
     assert_eq!(c.connector_type, StorageType::AzureBlob);
@@ -1168,7 +1181,7 @@ async fn connections_create_get_list(store: Store) {
     plain.secret_names = vec![];
     plain.secrets_ciphertext = None;
     plain.schedule = None;
-    let p = store.create_connection(&plain, "bob").await.unwrap();
+    let p = store.create_connection(&plain, &who("bob")).await.unwrap();
     assert_eq!(store.connection_secrets(p.id).await.unwrap(), None);
     assert!(p.secret_names.is_empty());
     let names: Vec<String> = store
@@ -1186,9 +1199,12 @@ async fn connections_create_get_list(store: Store) {
 }
 
 async fn connection_names_are_unique(store: Store) {
-    store.create_connection(&connection_row("lake"), "alice").await.unwrap();
+    store
+        .create_connection(&connection_row("lake"), &who("alice"))
+        .await
+        .unwrap();
     let err = store
-        .create_connection(&connection_row("lake"), "alice")
+        .create_connection(&connection_row("lake"), &who("alice"))
         .await
         .unwrap_err();
     assert!(matches!(err, CatalogError::AlreadyExists(_)), "{err:?}");
@@ -1197,11 +1213,11 @@ async fn connection_names_are_unique(store: Store) {
 
     // Renaming onto a taken name is refused too, and changes nothing.
     let other = store
-        .create_connection(&connection_row("other"), "alice")
+        .create_connection(&connection_row("other"), &who("alice"))
         .await
         .unwrap();
     let err = store
-        .update_connection(other.id, &connection_row("lake"), "alice")
+        .update_connection(other.id, &connection_row("lake"), &who("alice"))
         .await
         .unwrap_err();
     assert!(matches!(err, CatalogError::AlreadyExists(_)), "{err:?}");
@@ -1214,7 +1230,10 @@ async fn connection_names_are_unique(store: Store) {
 }
 
 async fn connection_update_keeps_created_at_and_test_results(store: Store) {
-    let c = store.create_connection(&connection_row("lake"), "alice").await.unwrap();
+    let c = store
+        .create_connection(&connection_row("lake"), &who("alice"))
+        .await
+        .unwrap();
     let tested_at = t(5, 123_456_789);
     let tested = store
         .record_connection_test(c.id, tested_at, Some("container raw: 403 forbidden"))
@@ -1232,7 +1251,7 @@ async fn connection_update_keeps_created_at_and_test_results(store: Store) {
     row.status = "disabled".into();
     row.schedule = None;
     row.labels.tags = vec![];
-    let u = store.update_connection(c.id, &row, "bob").await.unwrap();
+    let u = store.update_connection(c.id, &row, &who("bob")).await.unwrap();
     assert_eq!(u.id, c.id);
     assert_eq!(u.created_at, c.created_at);
     assert!(u.updated_at > c.updated_at, "{} > {}", u.updated_at, c.updated_at);
@@ -1249,7 +1268,7 @@ async fn connection_update_keeps_created_at_and_test_results(store: Store) {
     assert_eq!(passed.last_test_error, None);
 
     assert!(matches!(
-        store.update_connection(c.id + 100, &row, "bob").await,
+        store.update_connection(c.id + 100, &row, &who("bob")).await,
         Err(CatalogError::NotFound(_))
     ));
     assert!(matches!(
@@ -1259,13 +1278,16 @@ async fn connection_update_keeps_created_at_and_test_results(store: Store) {
 }
 
 async fn connection_delete_then_not_found(store: Store) {
-    let c = store.create_connection(&connection_row("lake"), "alice").await.unwrap();
-    store.delete_connection(c.id, "carol").await.unwrap();
+    let c = store
+        .create_connection(&connection_row("lake"), &who("alice"))
+        .await
+        .unwrap();
+    store.delete_connection(c.id, &who("carol")).await.unwrap();
     assert_eq!(store.get_connection(c.id).await.unwrap(), None);
     assert_eq!(store.get_connection_by_name("lake").await.unwrap(), None);
     assert!(store.list_connections().await.unwrap().is_empty());
     assert!(matches!(
-        store.delete_connection(c.id, "carol").await,
+        store.delete_connection(c.id, &who("carol")).await,
         Err(CatalogError::NotFound(_))
     ));
     assert!(matches!(
@@ -1273,18 +1295,24 @@ async fn connection_delete_then_not_found(store: Store) {
         Err(CatalogError::NotFound(_))
     ));
     // The name is free again.
-    let again = store.create_connection(&connection_row("lake"), "alice").await.unwrap();
+    let again = store
+        .create_connection(&connection_row("lake"), &who("alice"))
+        .await
+        .unwrap();
     assert_ne!(again.id, c.id);
 }
 
 async fn connection_audit_rows_name_secrets_without_values(store: Store) {
-    let c = store.create_connection(&connection_row("lake"), "alice").await.unwrap();
+    let c = store
+        .create_connection(&connection_row("lake"), &who("alice"))
+        .await
+        .unwrap();
     let mut row = connection_row("lake");
     row.secret_names = vec!["account_key".into(), "sas_token".into()];
     row.secrets_ciphertext = Some("v1:OTHER-CIPHERTEXT".into());
     row.labels.environment = "staging".into();
-    store.update_connection(c.id, &row, "bob").await.unwrap();
-    store.delete_connection(c.id, "carol").await.unwrap();
+    store.update_connection(c.id, &row, &who("bob")).await.unwrap();
+    store.delete_connection(c.id, &who("carol")).await.unwrap();
 
     let log = store.audit_log("connection", c.id).await.unwrap();
     let actions: Vec<(&str, &str)> = log.iter().map(|e| (e.action.as_str(), e.actor.as_str())).collect();

@@ -14,7 +14,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use torro_catalog::{CatalogError, CatalogStore, NewConnectionRow};
 use torro_model::{
-    Connection, ConnectionInput, ConnectionSettings, ConnectorConfig, DatabaseConfig, SECRET_KEYS, StorageType,
+    Actor, Connection, ConnectionInput, ConnectionSettings, ConnectorConfig, DatabaseConfig, SECRET_KEYS, StorageType,
 };
 
 use crate::secrets::{SecretBox, SecretsError};
@@ -235,7 +235,7 @@ impl Connections {
 
     /// Validates, encrypts the secrets (empty values are ignored) and stores a new
     /// connection with its audit row. AlreadyExists when the name is taken.
-    pub async fn create(&self, input: &ConnectionInput, actor: &str) -> Result<Connection, EngineError> {
+    pub async fn create(&self, input: &ConnectionInput, actor: &Actor) -> Result<Connection, EngineError> {
         let input = Self::validate(input)?;
         let secrets = given_secrets(&input);
         let row = self.row(&input, &secrets)?;
@@ -244,7 +244,7 @@ impl Connections {
 
     /// Replaces connection `id`'s settings. Secrets merge: a name left out keeps its
     /// stored value, a name set to "" removes it, any other value replaces it.
-    pub async fn update(&self, id: i64, input: &ConnectionInput, actor: &str) -> Result<Connection, EngineError> {
+    pub async fn update(&self, id: i64, input: &ConnectionInput, actor: &Actor) -> Result<Connection, EngineError> {
         let input = Self::validate(input)?;
         let current = self.get(id).await?;
         let row = if input.secrets.is_empty() {
@@ -268,7 +268,7 @@ impl Connections {
     }
 
     /// Removes connection `id` (its discoveries stay in the catalog). NotFound when missing.
-    pub async fn delete(&self, id: i64, actor: &str) -> Result<(), EngineError> {
+    pub async fn delete(&self, id: i64, actor: &Actor) -> Result<(), EngineError> {
         Ok(self.store.delete_connection(id, actor).await?)
     }
 
@@ -690,7 +690,7 @@ mod tests {
     #[tokio::test]
     async fn secrets_merge_on_update_and_never_reach_the_store_in_plain_text() {
         let (svc, db) = service().await;
-        let c = svc.create(&azure_input("az"), "alice").await.unwrap();
+        let c = svc.create(&azure_input("az"), &Actor::system("alice")).await.unwrap();
         assert_eq!(c.secret_names, ["account_key"]);
         let stored = db.store.connection_secrets(c.id).await.unwrap().unwrap();
         assert!(stored.starts_with("v1:") && !stored.contains("super-secret-key"));
@@ -699,7 +699,7 @@ mod tests {
         let mut keep = azure_input("az");
         keep.secrets.clear();
         keep.config.containers = vec!["raw".into(), "curated".into()];
-        let u = svc.update(c.id, &keep, "bob").await.unwrap();
+        let u = svc.update(c.id, &keep, &Actor::system("bob")).await.unwrap();
         assert_eq!(u.secret_names, ["account_key"]);
         let configs = svc.connector_configs(&u).await.unwrap();
         assert_eq!(configs.len(), 2);
@@ -714,7 +714,7 @@ mod tests {
             ("sas_token".to_string(), "sv=1&sig=zz".to_string()),
         ]
         .into();
-        let u = svc.update(c.id, &change, "bob").await.unwrap();
+        let u = svc.update(c.id, &change, &Actor::system("bob")).await.unwrap();
         assert_eq!(u.secret_names, ["sas_token"]);
         let configs = svc.connector_configs(&u).await.unwrap();
         assert_eq!(
@@ -725,7 +725,7 @@ mod tests {
         // Removing the last secret leaves no ciphertext.
         let mut none = keep.clone();
         none.secrets = [("sas_token".to_string(), String::new())].into();
-        let u = svc.update(c.id, &none, "bob").await.unwrap();
+        let u = svc.update(c.id, &none, &Actor::system("bob")).await.unwrap();
         assert!(u.secret_names.is_empty());
         assert_eq!(db.store.connection_secrets(c.id).await.unwrap(), None);
         db.drop_database().await;
@@ -734,7 +734,10 @@ mod tests {
     #[tokio::test]
     async fn a_changed_key_gives_a_clear_error() {
         let (svc, db) = service().await;
-        let c = svc.create(&azure_input("finance"), "alice").await.unwrap();
+        let c = svc
+            .create(&azure_input("finance"), &Actor::system("alice"))
+            .await
+            .unwrap();
         let other = Connections::new(db.store.clone(), Some(SecretBox::new(&SecretKey::generate().unwrap())));
         let err = other.connector_configs(&c).await.unwrap_err();
         assert_eq!(
@@ -743,7 +746,10 @@ mod tests {
         );
         // Without any key, secrets cannot be stored.
         let keyless = Connections::new(db.store.clone(), None);
-        let err = keyless.create(&azure_input("other"), "alice").await.unwrap_err();
+        let err = keyless
+            .create(&azure_input("other"), &Actor::system("alice"))
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("TORRO_SECRET_KEY"), "{err}");
         db.drop_database().await;
     }
@@ -766,7 +772,7 @@ mod tests {
         assert!(!failed.ok && failed.container.ends_with("missing"));
         assert!(failed.error.as_deref().unwrap().contains("missing"), "{failed:?}");
 
-        let c = svc.create(&input, "alice").await.unwrap();
+        let c = svc.create(&input, &Actor::system("alice")).await.unwrap();
         let result = svc.test(c.id).await.unwrap();
         assert!(!result.ok);
         let c = svc.get(c.id).await.unwrap();

@@ -9,8 +9,8 @@ use chrono::Utc;
 use torro_catalog::{AssetScope, CatalogStore};
 use torro_connectors::database::{DatabaseScan, DatabaseSource};
 use torro_model::{
-    AssetKey, AssetOutcome, AssetType, Connection, DatabaseConfig, NewScanError, ScanCounts, ScanErrorKind, ScanRun,
-    ScanStatus, asset::qualified_name,
+    Actor, AssetKey, AssetOutcome, AssetType, Connection, DatabaseConfig, NewScanError, ScanCounts, ScanErrorKind,
+    ScanRun, ScanStatus, asset::qualified_name,
 };
 
 use torro_lineage::SqlDialect;
@@ -171,7 +171,7 @@ async fn record_lineage(
     errors: &mut Vec<NewScanError>,
 ) {
     let lineage = Lineage::new(store.clone());
-    let ctx = context("scanner", namespace, LineageOrigin::Sql);
+    let ctx = context(&Actor::system("scanner"), namespace, LineageOrigin::Sql);
     for object in &scan.objects {
         let Some(definition) = &object.definition else { continue };
         let Some(dialect) = sql_dialect(&definition.language) else {

@@ -11,8 +11,8 @@ use torro_engine::lineage::Lineage;
 use torro_engine::{Engine, TorroConfig, Worker, WorkerOptions};
 use torro_model::lineage::{Direction, GraphQuery};
 use torro_model::{
-    AssetQuery, AssetType, ConnectionInput, ConnectionSettings, DatabaseSettings, ScanRun, ScanStatus, SourceLabels,
-    StorageType,
+    Actor, AssetQuery, AssetType, ConnectionInput, ConnectionSettings, DatabaseSettings, ScanRun, ScanStatus,
+    SourceLabels, StorageType,
 };
 
 fn input(name: &str, kind: StorageType, database: DatabaseSettings) -> ConnectionInput {
@@ -89,7 +89,10 @@ async fn postgres_scan_and_rescan_detect_added_dropped_and_altered_tables() {
     let engine = Engine::new(store.clone(), TorroConfig::default());
     let c = engine
         .connections()
-        .create(&input("shop", StorageType::Postgres, source.settings(None)), "test")
+        .create(
+            &input("shop", StorageType::Postgres, source.settings(None)),
+            &Actor::system("test"),
+        )
         .await
         .unwrap();
     let test = engine.connections().test(c.id).await.unwrap();
@@ -185,7 +188,7 @@ async fn unreachable_database_fails_the_run_and_the_test_clearly() {
     };
     let c = engine
         .connections()
-        .create(&input("gone", StorageType::Postgres, settings), "test")
+        .create(&input("gone", StorageType::Postgres, settings), &Actor::system("test"))
         .await
         .unwrap();
     let test = engine.connections().test(c.id).await.unwrap();
@@ -220,7 +223,11 @@ async fn unreachable_oracle_fails_the_run_and_the_test_without_the_password() {
     };
     let mut oracle = input("ora", StorageType::Oracle, settings);
     oracle.secrets.insert("password".into(), "Tiger-Secret-42".into());
-    let c = engine.connections().create(&oracle, "test").await.unwrap();
+    let c = engine
+        .connections()
+        .create(&oracle, &Actor::system("test"))
+        .await
+        .unwrap();
     let test = engine.connections().test(c.id).await.unwrap();
     assert!(!test.ok);
     let summary = test.error_summary().unwrap();
@@ -246,13 +253,17 @@ async fn invalid_database_settings_name_the_field() {
     };
     let e = engine
         .connections()
-        .create(&input("o", StorageType::Oracle, bad), "test")
+        .create(&input("o", StorageType::Oracle, bad), &Actor::system("test"))
         .await
         .unwrap_err();
     assert!(e.to_string().contains("config.database.jdbc_url"), "{e}");
     let mut missing = input("m", StorageType::Mysql, DatabaseSettings::default());
     missing.config.database = None;
-    let e = engine.connections().create(&missing, "test").await.unwrap_err();
+    let e = engine
+        .connections()
+        .create(&missing, &Actor::system("test"))
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("config.database"), "{e}");
     catalog.drop_database().await;
 }
@@ -284,7 +295,7 @@ async fn sqlite_source_file_is_scanned_into_assets() {
     };
     let c = engine
         .connections()
-        .create(&input("app", StorageType::Sqlite, settings), "test")
+        .create(&input("app", StorageType::Sqlite, settings), &Actor::system("test"))
         .await
         .unwrap();
     let run = scan(&engine, c.id).await;
@@ -329,7 +340,10 @@ async fn scanned_views_and_routines_become_lineage_that_follows_their_sql() {
     let engine = Engine::new(store.clone(), TorroConfig::default());
     let c = engine
         .connections()
-        .create(&input("shop", StorageType::Postgres, source.settings(None)), "test")
+        .create(
+            &input("shop", StorageType::Postgres, source.settings(None)),
+            &Actor::system("test"),
+        )
         .await
         .unwrap();
     let first = scan(&engine, c.id).await;

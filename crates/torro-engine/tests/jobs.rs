@@ -13,7 +13,7 @@ use torro_catalog::JobStatus;
 use torro_catalog::testing::TestDb;
 use torro_engine::scheduler::{ManualClock, Scheduler};
 use torro_engine::{Engine, EngineEvent, SourceConfig, TorroConfig, Worker, WorkerOptions};
-use torro_model::{ConnectionInput, ConnectionSettings, ScanRun, ScanStatus, SourceLabels, StorageType};
+use torro_model::{Actor, ConnectionInput, ConnectionSettings, ScanRun, ScanStatus, SourceLabels, StorageType};
 
 torro_catalog::backend_suite!(
     a_worker_runs_queued_connection_and_source_scans,
@@ -105,7 +105,7 @@ async fn a_worker_runs_queued_connection_and_source_scans(db: &TestDb) {
     let engine = engine(db, vec![SourceConfig::local_folder(other.path())]);
     let connection = engine
         .connections()
-        .create(&input("lake", files.path(), None), "test")
+        .create(&input("lake", files.path(), None), &Actor::system("test"))
         .await
         .unwrap();
     let mut events = engine.events().subscribe();
@@ -160,7 +160,7 @@ async fn a_running_scan_is_cancelled(db: &TestDb) {
     let engine = engine(db, vec![]);
     let connection = engine
         .connections()
-        .create(&input("big", files.path(), None), "test")
+        .create(&input("big", files.path(), None), &Actor::system("test"))
         .await
         .unwrap();
     let mut events = engine.events().subscribe();
@@ -195,7 +195,7 @@ async fn a_dead_workers_job_is_taken_over(db: &TestDb) {
     let engine = engine(db, vec![]);
     let connection = engine
         .connections()
-        .create(&input("lake", files.path(), None), "test")
+        .create(&input("lake", files.path(), None), &Actor::system("test"))
         .await
         .unwrap();
     let run = engine.trigger_connection_scan(connection.id).await.unwrap();
@@ -222,17 +222,20 @@ async fn the_scheduler_fires_each_tick_once(db: &TestDb) {
     let engine = engine(db, vec![]);
     let every5 = engine
         .connections()
-        .create(&input("every5", files.path(), None), "test")
+        .create(&input("every5", files.path(), None), &Actor::system("test"))
         .await
         .unwrap();
     let hourly = engine
         .connections()
-        .create(&input("hourly", files.path(), Some("30 * * * *")), "test")
+        .create(
+            &input("hourly", files.path(), Some("30 * * * *")),
+            &Actor::system("test"),
+        )
         .await
         .unwrap();
     let mut off = input("off", files.path(), None);
     off.status = Some("disabled".into());
-    engine.connections().create(&off, "test").await.unwrap();
+    engine.connections().create(&off, &Actor::system("test")).await.unwrap();
 
     // A time after the connections were created, on a round hour.
     let created = every5.created_at.max(hourly.created_at);

@@ -8,6 +8,7 @@ use torro_catalog::CatalogStore;
 use torro_engine::lineage::{FolderRules, Lineage, context};
 use torro_engine::{Engine, NoProgress, SourceConfig, TorroConfig};
 use torro_lineage::SqlDialect;
+use torro_model::Actor;
 use torro_model::lineage::{Direction, GraphQuery, LineageOrigin};
 
 const VIEW: &str = "postgres://db:5432/shop.public.v_orders";
@@ -34,7 +35,7 @@ async fn upstream(l: &Lineage) -> Vec<String> {
 async fn view_definitions_record_lineage_and_close_edges_when_the_sql_changes() {
     let (store, _dir) = store().await;
     let l = Lineage::new(store);
-    let ctx = context("scanner", "postgres://db:5432", LineageOrigin::Sql);
+    let ctx = context(&Actor::system("scanner"), "postgres://db:5432", LineageOrigin::Sql);
     let (parsed, first) = l
         .record_definition(
             VIEW,
@@ -132,7 +133,10 @@ async fn folder_rules_link_medallion_layers_of_a_scanned_lake() {
     let engine = Engine::new(store.clone(), config);
     engine.run_scan("test", &NoProgress).await.unwrap();
     let l = Lineage::new(store.clone());
-    let summary = l.link_folders(&FolderRules::default(), "ada").await.unwrap();
+    let summary = l
+        .link_folders(&FolderRules::default(), &Actor::system("ada"))
+        .await
+        .unwrap();
     assert_eq!(
         summary.links, 3,
         "orders raw->staging->curated, sales raw->curated dataset: {summary:?}"
@@ -158,7 +162,10 @@ async fn folder_rules_link_medallion_layers_of_a_scanned_lake() {
     // staging/orders.csv goes away: raw links straight to curated, the old links close.
     std::fs::remove_file(lake.join("staging/orders.csv")).unwrap();
     engine.run_scan("test", &NoProgress).await.unwrap();
-    let again = l.link_folders(&FolderRules::default(), "ada").await.unwrap();
+    let again = l
+        .link_folders(&FolderRules::default(), &Actor::system("ada"))
+        .await
+        .unwrap();
     assert_eq!((again.edges_opened, again.edges_closed), (1, 2), "{again:?}");
     let bad = l
         .link_folders(
@@ -166,7 +173,7 @@ async fn folder_rules_link_medallion_layers_of_a_scanned_lake() {
                 layers: vec!["raw".into()],
                 confidence: 0.5,
             },
-            "ada",
+            &Actor::system("ada"),
         )
         .await;
     assert!(bad.is_err());
@@ -176,7 +183,7 @@ async fn folder_rules_link_medallion_layers_of_a_scanned_lake() {
 async fn objects_beside_a_view_keep_the_spelling_of_its_database_and_path() {
     let (store, _dir) = store().await;
     let l = Lineage::new(store);
-    let ctx = context("scanner", "sqlite://", LineageOrigin::Sql);
+    let ctx = context(&Actor::system("scanner"), "sqlite://", LineageOrigin::Sql);
     // A SQLite file path with capitals: the analyser lower-cases the default database it is given.
     let view = "sqlite:///tmp/Data-X1/shop.db/main.big_orders";
     let (parsed, summary) = l

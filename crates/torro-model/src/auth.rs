@@ -121,7 +121,7 @@ impl FromStr for Role {
 }
 
 /// Who did something, as the audit log records it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
     /// The username (or "system:<part>" for Torro's own work, e.g. "system:scheduler").
     pub name: String,
@@ -278,7 +278,7 @@ pub struct AuditQuery {
     pub action: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
-    /// 1-based.
+    /// 0-based, like every other list.
     pub page: u32,
     pub size: u32,
 }

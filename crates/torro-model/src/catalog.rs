@@ -203,8 +203,8 @@ pub struct ScanError {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StatusChange {
     pub to: ApprovalStatus,
-    pub actor: String,
-    pub role: Option<String>,
+    /// Who decides: name, role and client address all go into the audit row.
+    pub actor: crate::Actor,
     pub comment: Option<String>,
     /// Required for rejections.
     pub reason: Option<String>,

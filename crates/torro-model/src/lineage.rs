@@ -334,7 +334,8 @@ impl EdgeInput {
 /// Who changes lineage, from where: every audit row carries it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChangeContext {
-    pub actor: String,
+    /// Who: name, role and client address all go into the audit row.
+    pub actor: crate::Actor,
     pub source_system: String,
     /// Groups the changes of one ingestion (an OpenLineage event, a dbt import, an API call).
     pub ingestion_id: Option<String>,
@@ -433,6 +434,8 @@ pub struct LineageAuditEntry {
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
     pub actor: String,
+    pub role: Option<String>,
+    pub source_ip: Option<String>,
     pub source_system: String,
     pub ingestion_id: Option<String>,
 }

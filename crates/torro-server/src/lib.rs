@@ -10,24 +10,21 @@ pub mod openapi;
 pub mod params;
 mod routes;
 pub mod security;
+pub mod tls;
 pub mod ui;
 
 use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::Method;
 use torro_catalog::CatalogStore;
 use torro_engine::Engine;
-use tower_http::cors::{Any, CorsLayer};
-use tower_http::trace::TraceLayer;
 
 pub use config::{AuthConfig, ServerConfig};
 pub use error::{ApiError, ErrorCode};
 
-/// Largest request body accepted (1 MiB); larger ones get a JSON 413.
-pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+/// Largest request body accepted by default (1 MiB); larger ones get a JSON 413.
+pub const BODY_LIMIT_BYTES: usize = security::DEFAULT_MAX_BODY_BYTES;
 
 /// What every handler shares. Cheap to clone.
 #[derive(Clone)]
@@ -79,21 +76,15 @@ impl AppState {
     }
 }
 
-/// The whole API with its middleware: JSON 404/405 for unknown routes and methods,
-/// a request body limit, request tracing and CORS for reads. Other GET paths serve the
-/// web UI ([`ui`]).
+/// The whole API with its middleware: JSON 404/405 for unknown routes and methods, and
+/// the hardening of [`security::harden`] (security headers, CORS, limits, rate limit,
+/// request tracing). Other GET paths serve the web UI ([`ui`]).
 pub fn router(state: AppState) -> Router {
-    let cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
-        .allow_headers(Any);
-    routes::routes()
+    let app = routes::routes()
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::authorize))
         .fallback(ui::fallback)
-        .method_not_allowed_fallback(routes::method_not_allowed)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(TraceLayer::new_for_http())
-        .layer(cors)
-        .with_state(state)
+        .method_not_allowed_fallback(routes::method_not_allowed);
+    security::harden(app, &state).with_state(state)
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then lets in-flight

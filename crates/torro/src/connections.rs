@@ -136,9 +136,13 @@ fn key_value(raw: &str) -> Result<(String, String), String> {
 }
 
 /// Who the audit rows name for CLI changes.
-fn actor() -> String {
+fn actor() -> torro_model::Actor {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    format!("cli:{user}")
+    torro_model::Actor {
+        name: format!("cli:{user}"),
+        role: None,
+        source_ip: None,
+    }
 }
 
 /// The service, with the secret key from `TORRO_SECRET_KEY` / the key file.

@@ -169,7 +169,11 @@ pub async fn import_dbt(args: ImportDbtArgs) -> Result<ExitCode> {
     let store = crate::open_store(&args.db).await?;
     let opts = DbtImportOptions {
         namespace: args.namespace,
-        actor: args.actor,
+        actor: torro_model::Actor {
+            name: args.actor,
+            role: None,
+            source_ip: None,
+        },
     };
     let summary = Lineage::new(store)
         .import_dbt(&manifest, catalog.as_ref(), &opts)

@@ -6,12 +6,14 @@
 mod assets;
 mod connections;
 mod demo;
+mod hardening;
 mod lineage;
 mod lineage_graph;
 mod oidc_args;
 mod output;
 mod progress;
 mod scans;
+mod users;
 mod worker;
 
 use std::path::{Path, PathBuf};
@@ -67,6 +69,9 @@ enum Command {
     /// The catalog's assets: database tables, views and routines, files and datasets.
     #[command(subcommand)]
     Assets(assets::AssetsCommand),
+    /// Users and roles, on the catalog machine (e.g. to reset the admin's password).
+    #[command(subcommand)]
+    Users(users::UsersCommand),
     /// Write sample data lakes to disk.
     #[command(subcommand)]
     Demo(DemoCommand),
@@ -98,7 +103,37 @@ struct ServeArgs {
     #[arg(long)]
     no_scheduler: bool,
     #[command(flatten)]
+    auth: AuthArgs,
+    #[command(flatten)]
+    http: hardening::HardeningArgs,
+    #[command(flatten)]
     oidc: oidc_args::OidcArgs,
+}
+
+/// Sign-in settings of `torro serve`.
+#[derive(Args)]
+struct AuthArgs {
+    /// Trusted single-user laptop mode: no sign-in, every request acts as the admin `local`.
+    /// Only allowed when --bind is a loopback address.
+    #[arg(long)]
+    no_auth: bool,
+    /// A browser session ends this many hours after sign-in.
+    #[arg(long, env = "TORRO_SESSION_TTL_HOURS", default_value_t = 168, value_parser = clap::value_parser!(u64).range(1..=8760))]
+    session_ttl_hours: u64,
+    /// A browser session ends after this many minutes without a request.
+    #[arg(long, env = "TORRO_SESSION_IDLE_MINUTES", default_value_t = 720, value_parser = clap::value_parser!(u64).range(1..=525600))]
+    session_idle_minutes: u64,
+}
+
+impl AuthArgs {
+    fn config(&self) -> torro_server::AuthConfig {
+        torro_server::AuthConfig {
+            enabled: !self.no_auth,
+            session_ttl: std::time::Duration::from_secs(self.session_ttl_hours * 3600),
+            session_idle: std::time::Duration::from_secs(self.session_idle_minutes * 60),
+            oidc: None,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -241,6 +276,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Connections(command) => connections::run(command).await,
         Command::Worker(args) => worker::run(args).await,
         Command::Scans(command) => scans::run(command).await,
+        Command::Users(command) => users::run(command).await,
         Command::Assets(command) => assets::run(command).await,
         Command::Lineage(command) => lineage::run(command).await,
         Command::Demo(DemoCommand::Lake { dir }) => {
@@ -264,6 +300,9 @@ pub(crate) fn load_config(path: Option<&Path>) -> Result<TorroConfig> {
 }
 
 async fn serve(args: ServeArgs) -> Result<ExitCode> {
+    // Bad hardening flags or TLS files fail before anything else starts.
+    let security = args.http.security_config()?;
+    let tls = args.http.tls()?;
     let mut config = load_config(args.config.as_deref())?;
     let store = open_store(&args.db).await?;
     if args.demo {
@@ -281,8 +320,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     config.validate()?;
     let (key, key_source) = torro_engine::SecretKey::from_env().context("cannot load the secret key")?;
     tracing::info!(source = ?key_source, "connection secrets key loaded");
-    let mut server_config = torro_server::ServerConfig::default();
-    server_config.auth.oidc = oidc_args::config(&args.oidc, &key).context("OpenID Connect settings")?;
+    let mut auth = args.auth.config();
+    auth.oidc = oidc_args::config(&args.oidc, &key).context("OpenID Connect settings")?;
     let engine = Engine::with_secrets(store, config, torro_engine::SecretBox::new(&key));
     if args.demo {
         let run = engine.run_scan("demo", &progress::Reporter::stderr()).await?;
@@ -295,8 +334,16 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         )
     })?;
     let addr = listener.local_addr()?;
+    if args.auth.no_auth && !addr.ip().is_loopback() {
+        eprintln!("error: --no-auth is only allowed on a loopback address (got {addr}); use --bind 127.0.0.1:PORT");
+        return Ok(ExitCode::from(2));
+    }
+    if !args.auth.no_auth {
+        announce_first_admin(engine.store().as_ref()).await?;
+    }
+    let scheme = if tls.is_some() { "https" } else { "http" };
     println!(
-        "Torro is serving on http://{addr} (web UI at http://{addr}/, API at http://{addr}/api/discovery, stop with Ctrl-C)"
+        "Torro is serving on {scheme}://{addr} (web UI at {scheme}://{addr}/, API at {scheme}://{addr}/api/discovery, stop with Ctrl-C)"
     );
     let background = CancellationToken::new();
     let worker = (args.workers > 0).then(|| {
@@ -307,6 +354,12 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         let scheduler = Scheduler::new(engine.clone(), Arc::new(SystemClock))?;
         tokio::spawn(scheduler.run(SCHEDULER_EVERY, background.clone()));
     }
+    let stopped = background.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        stopped.cancel();
+    };
+    let server_config = torro_server::ServerConfig { auth, security };
     let state = torro_server::AppState::with_config(engine, server_config);
     if let Some(oidc) = state.oidc() {
         // An unreachable provider does not stop the server: local login still works and
@@ -318,18 +371,37 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
             }
         }
     }
-    let stopped = background.clone();
-    torro_server::serve(listener, state, async move {
-        shutdown_signal().await;
-        stopped.cancel();
-    })
-    .await?;
+    match tls {
+        Some(tls) => torro_server::tls::serve_tls(listener.into_std()?, state, tls, shutdown).await?,
+        None => torro_server::serve(listener, state, shutdown).await?,
+    }
     background.cancel();
     if let Some(worker) = worker {
         eprintln!("stopping: running scans get a few seconds to finish, then are queued again");
         let _ = worker.await;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Creates `admin` on a catalog without users, with `TORRO_ADMIN_PASSWORD` or a generated
+/// password printed once.
+async fn announce_first_admin(store: &dyn torro_catalog::CatalogStore) -> Result<()> {
+    use torro_server::auth::bootstrap::{FIRST_ADMIN, FirstAdmin, ensure_admin};
+    let from_env = std::env::var("TORRO_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
+    match ensure_admin(store, from_env.as_deref())
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?
+    {
+        FirstAdmin::Existing => {}
+        FirstAdmin::Created => {
+            eprintln!("created user {FIRST_ADMIN:?} (role admin) with the password from TORRO_ADMIN_PASSWORD")
+        }
+        FirstAdmin::Generated(password) => eprintln!(
+            "created user {FIRST_ADMIN:?} (role admin) with password {password}\n\
+             this password is shown only now: sign in and change it (or set TORRO_ADMIN_PASSWORD before the first start)"
+        ),
+    }
+    Ok(())
 }
 
 pub(crate) async fn shutdown_signal() {

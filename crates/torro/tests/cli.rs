@@ -121,6 +121,7 @@ fn serve_demo_prints_its_address_and_answers_over_http() {
         .current_dir(work.path())
         .env_remove("TORRO_DATABASE_URL")
         .env("TORRO_LOG", "error")
+        .env("TORRO_ADMIN_PASSWORD", "demo admin passphrase")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -142,12 +143,31 @@ fn serve_demo_prints_its_address_and_answers_over_http() {
             .timeout(Duration::from_secs(10))
             .build()
             .unwrap();
+        let anonymous = client.get(format!("{base}/api/discovery/stats")).send().await.unwrap();
+        assert_eq!(anonymous.status(), reqwest::StatusCode::UNAUTHORIZED);
+        // The first start made `admin` with TORRO_ADMIN_PASSWORD.
+        let login = client
+            .post(format!("{base}/api/auth/login"))
+            .json(&serde_json::json!({"username": "admin", "password": "demo admin passphrase"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), reqwest::StatusCode::OK);
+        let cookie = login.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
         let get = |path: &str| {
             let url = format!("{base}{path}");
             let client = client.clone();
+            let cookie = cookie.clone();
             async move {
                 client
                     .get(url)
+                    .header("cookie", cookie)
                     .send()
                     .await
                     .unwrap()
@@ -350,4 +370,57 @@ fn a_database_connection_is_scanned_and_its_assets_listed_shown_and_versioned() 
     assert!(text(&missing.stderr).contains("torro assets list"));
     let bad_id = run(&["assets", "history", "nonsense"]);
     assert_eq!(bad_id.status.code(), Some(3));
+}
+
+#[test]
+fn users_are_managed_from_the_command_line_and_tokens_printed_once() {
+    let work = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", work.path().join("c.db").display());
+    let run = |args: &[&str], password: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_torro"));
+        command
+            .args(args)
+            .args(["--database-url", &db])
+            .current_dir(work.path())
+            .env("TORRO_LOG", "error");
+        match password {
+            Some(p) => command.env("TORRO_NEW_PASSWORD", p),
+            None => command.env_remove("TORRO_NEW_PASSWORD"),
+        };
+        command.stdin(Stdio::null()).output().unwrap()
+    };
+    assert!(torro(work.path(), &["migrate", "--database-url", &db]).status.success());
+    let added = run(
+        &["users", "add", "ana", "--role", "data_governor"],
+        Some("a long passphrase"),
+    );
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let short = run(&["users", "add", "bo", "--role", "viewer"], Some("short"));
+    assert_eq!(short.status.code(), Some(1));
+    assert!(text(&short.stderr).contains("at least 10"), "{}", text(&short.stderr));
+    let bad_role = run(&["users", "add", "bo", "--role", "root"], Some("a long passphrase"));
+    assert_eq!(bad_role.status.code(), Some(2), "clap refuses an unknown role");
+
+    let listed = run(&["users", "list", "--format", "json"], None);
+    let users = json(&listed);
+    assert_eq!(users[0]["username"], "ana");
+    assert_eq!(users[0]["role"], "steward");
+
+    assert!(run(&["users", "set-role", "ana", "engineer"], None).status.success());
+    let token = run(&["users", "create-token", "ana", "--name", "airflow"], None);
+    assert!(token.status.success(), "{}", text(&token.stderr));
+    let printed = text(&token.stdout);
+    assert!(
+        printed.trim().starts_with("torro_pat_") && printed.lines().count() == 1,
+        "{printed}"
+    );
+    assert!(text(&token.stderr).contains("role engineer"), "{}", text(&token.stderr));
+    assert_eq!(run(&["users", "disable", "nobody"], None).status.code(), Some(3));
+
+    let no_auth = torro(
+        work.path(),
+        &["serve", "--no-auth", "--bind", "0.0.0.0:0", "--database-url", &db],
+    );
+    assert_eq!(no_auth.status.code(), Some(2));
+    assert!(text(&no_auth.stderr).contains("loopback"), "{}", text(&no_auth.stderr));
 }

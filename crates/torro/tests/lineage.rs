@@ -108,11 +108,24 @@ fn openlineage_python_client_events_land_in_torro_serve() {
     };
     let work = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", work.path().join("catalog.db").display());
+    // Airflow's user and token, made the way an operator would: with the CLI.
+    assert!(torro(work.path(), &["migrate", "--database-url", &db]).status.success());
+    let mut add = Command::new(env!("CARGO_BIN_EXE_torro"));
+    add.args(["users", "add", "airflow", "--role", "engineer", "--database-url", &db])
+        .env("TORRO_NEW_PASSWORD", "airflow service passphrase");
+    assert!(add.output().unwrap().status.success());
+    let minted = torro(
+        work.path(),
+        &["users", "create-token", "airflow", "--database-url", &db],
+    );
+    assert!(minted.status.success(), "{}", text(&minted.stderr));
+    let token = text(&minted.stdout).trim().to_string();
     let (_server, base) = serve(work.path(), &db);
 
     let out = Command::new(&python)
         .arg(fixtures().join("openlineage/emit.py"))
         .arg(&base)
+        .arg(&token)
         .output()
         .expect("run the OpenLineage client");
     assert!(
@@ -131,6 +144,7 @@ fn openlineage_python_client_events_land_in_torro_serve() {
                 .build()
                 .unwrap()
                 .get(format!("{base}{path}"))
+                .bearer_auth(&token)
                 .send()
                 .await
                 .unwrap()
@@ -162,6 +176,14 @@ fn openlineage_python_client_events_land_in_torro_serve() {
         3,
         "two datasets and the job: {marquez}"
     );
+    // The audit trail names the token's user, with the producer as source system.
+    let audit = get("/api/lineage/audit?limit=5".into());
+    let rows = audit
+        .as_array()
+        .or_else(|| audit["entries"].as_array())
+        .expect("audit rows");
+    assert!(!rows.is_empty(), "{audit}");
+    assert!(rows.iter().all(|r| r["actor"] == "airflow"), "{audit}");
 
     // The CLI reads the same catalog: column lineage from the columnLineage facet.
     let target = "postgres://db.internal:5432/shop.mart.daily_sales";

@@ -81,7 +81,12 @@ async fn connection(engine: &Engine, name: &str, root: &Path) -> i64 {
         schedule: None,
         labels: SourceLabels::default(),
     };
-    engine.connections().create(&input, "test").await.unwrap().id
+    engine
+        .connections()
+        .create(&input, &torro_model::Actor::system("test"))
+        .await
+        .unwrap()
+        .id
 }
 
 async fn all_ended(db: &TestDb, count: usize, timeout: Duration) -> Vec<Job> {

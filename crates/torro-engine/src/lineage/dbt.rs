@@ -22,7 +22,7 @@ pub struct DbtImportOptions {
     /// The warehouse's namespace (`postgres://host:5432`), so dbt's tables land on the
     /// database assets Torro scanned; `dbt://{project}` when not given.
     pub namespace: Option<String>,
-    pub actor: String,
+    pub actor: torro_model::Actor,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

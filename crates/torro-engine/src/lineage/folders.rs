@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use torro_model::lineage::{EdgeInput, LineageOrigin, ProcessInput, ProcessWrite, split_urn};
-use torro_model::{Dataset, DiscoveryQuery, SortField, SortOrder};
+use torro_model::{Actor, Dataset, DiscoveryQuery, SortField, SortOrder};
 
 use super::{Lineage, context};
 use crate::EngineError;
@@ -101,7 +101,7 @@ pub fn medallion_edges(urns: &[String], rules: &FolderRules) -> Vec<EdgeInput> {
 impl Lineage {
     /// Applies the folder rules to the catalog's logical datasets and the files that belong
     /// to none.
-    pub async fn link_folders(&self, rules: &FolderRules, actor: &str) -> Result<FolderLinkSummary, EngineError> {
+    pub async fn link_folders(&self, rules: &FolderRules, actor: &Actor) -> Result<FolderLinkSummary, EngineError> {
         if rules.layers.len() < 2 {
             return Err(EngineError::InvalidInput {
                 field: "layers".into(),

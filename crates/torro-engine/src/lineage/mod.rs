@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use torro_catalog::CatalogStore;
 use torro_catalog::lineage::LineageStore;
+use torro_model::Actor;
 use torro_model::lineage::{
     ChangeContext, Direction, EdgeInput, GraphQuery, ImpactReport, ImpactedDataset, LineageEdge, LineageGraph,
     LineageOrigin, MAX_GRAPH_DEPTH, MAX_GRAPH_NODES, ProcessWrite, WriteSummary,
@@ -47,12 +48,15 @@ pub fn new_ingestion_id(prefix: &str) -> String {
 }
 
 /// The context of a change by `actor` through `origin`.
-pub fn context(actor: &str, source_system: &str, origin: LineageOrigin) -> ChangeContext {
+pub fn context(actor: &Actor, source_system: &str, origin: LineageOrigin) -> ChangeContext {
     ChangeContext {
-        actor: if actor.trim().is_empty() {
-            "anonymous".into()
+        actor: if actor.name.trim().is_empty() {
+            Actor {
+                name: "anonymous".into(),
+                ..actor.clone()
+            }
         } else {
-            actor.to_string()
+            actor.clone()
         },
         source_system: source_system.to_string(),
         ingestion_id: Some(new_ingestion_id(origin.as_str())),
@@ -82,7 +86,7 @@ impl Lineage {
     }
 
     /// Adds edges drawn by hand (`POST /api/lineage/manual`).
-    pub async fn add_manual(&self, edges: &[EdgeInput], actor: &str) -> Result<Vec<LineageEdge>, EngineError> {
+    pub async fn add_manual(&self, edges: &[EdgeInput], actor: &Actor) -> Result<Vec<LineageEdge>, EngineError> {
         if edges.is_empty() {
             return Err(EngineError::InvalidInput {
                 field: "source".into(),
@@ -103,7 +107,7 @@ impl Lineage {
 
     /// Closes a manual edge. Edges recorded from other sources are closed by those sources
     /// (a view's new definition, a dbt re-import), so deleting them here is a Conflict.
-    pub async fn close_manual(&self, id: i64, actor: &str) -> Result<LineageEdge, EngineError> {
+    pub async fn close_manual(&self, id: i64, actor: &Actor) -> Result<LineageEdge, EngineError> {
         let edge = self
             .store()
             .get_edge(id)

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use torro_lineage::openlineage::{Dataset, RunEvent};
+use torro_model::Actor;
 use torro_model::lineage::{
     ChangeContext, ColumnMapping, DatasetRef, EdgeInput, LineageOrigin, ProcessInput, ProcessWrite, RunInput,
     Transformation, WriteSummary, lineage_urn,
@@ -51,7 +52,9 @@ fn check_dataset(field: &str, d: &Dataset) -> Result<(), EngineError> {
 }
 
 impl Lineage {
-    pub async fn ingest_openlineage(&self, event: &RunEvent) -> Result<IngestOutcome, EngineError> {
+    /// Records an OpenLineage event sent by `actor` (the API token's user); the event's
+    /// producer becomes the audit rows' source system.
+    pub async fn ingest_openlineage(&self, event: &RunEvent, actor: &Actor) -> Result<IngestOutcome, EngineError> {
         let event_time: DateTime<Utc> = DateTime::parse_from_rfc3339(&event.event_time)
             .map_err(|e| {
                 invalid(
@@ -73,7 +76,7 @@ impl Lineage {
             &event.producer
         };
         let mut ctx = ChangeContext {
-            actor: producer.to_string(),
+            actor: actor.clone(),
             source_system: producer.to_string(),
             ingestion_id: Some(match &event.run {
                 Some(run) => format!("openlineage-{}-{}", run.run_id, state.to_lowercase()),

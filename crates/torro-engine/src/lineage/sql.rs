@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
 use torro_lineage::{AnalyzeOptions, ScriptLineage, SqlDialect, analyze};
+use torro_model::Actor;
 use torro_model::lineage::{
     ChangeContext, ColumnMapping, EdgeInput, LineageOrigin, ProcessInput, ProcessWrite, Transformation, WriteSummary,
     lineage_urn, split_urn,
@@ -126,7 +127,7 @@ fn options(dialect: SqlDialect, database: Option<String>, schema: Option<String>
 
 impl Lineage {
     /// Parses SQL; with a namespace, maps it to edges; with a process URN too, stores them.
-    pub async fn analyze_sql(&self, req: &SqlRequest, actor: &str) -> Result<SqlOutcome, EngineError> {
+    pub async fn analyze_sql(&self, req: &SqlRequest, actor: &Actor) -> Result<SqlOutcome, EngineError> {
         if req.sql.trim().is_empty() {
             return Err(EngineError::InvalidInput {
                 field: "sql".into(),

@@ -220,15 +220,14 @@ pub struct AssetPatchRequest {
     pub tags: Option<Vec<String>>,
     pub owners: Option<Vec<String>>,
     pub glossary_terms: Option<Vec<String>>,
-    /// Who makes the change (kept in the audit log).
-    #[schema(example = "ana@example.com")]
-    pub by: String,
+    /// Optional: the signed-in user is recorded; a different name is refused (400).
+    pub by: Option<String>,
     /// Why (kept in the audit log).
     pub comment: Option<String>,
 }
 
 /// `null` → `Some(None)`, missing → `None`.
-mod double_option {
+pub(crate) mod double_option {
     use serde::{Deserialize, Deserializer};
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
@@ -237,12 +236,9 @@ mod double_option {
 }
 
 impl AssetPatchRequest {
-    /// The store's patch and the actor; a 400 naming the field when it is invalid.
-    pub fn into_patch(self) -> Result<(AssetPatch, String), ApiError> {
-        let by = self.by.trim().to_string();
-        if by.is_empty() {
-            return Err(ApiError::invalid("by is required and must not be empty"));
-        }
+    /// The store's patch and the name the body claims as actor; a 400 naming the field
+    /// when it is invalid.
+    pub fn into_patch(self) -> Result<(AssetPatch, Option<String>), ApiError> {
         for (field, list) in [
             ("tags", &self.tags),
             ("owners", &self.owners),
@@ -272,7 +268,7 @@ impl AssetPatchRequest {
                 glossary_terms: self.glossary_terms,
                 comment: self.comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty()),
             },
-            by,
+            self.by,
         ))
     }
 }

@@ -444,9 +444,9 @@ impl From<DiscoveryStats> for Stats {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct ApproveRequest {
-    /// Who approves; required, non-empty.
-    #[schema(required = true)]
-    pub approved_by: String,
+    /// Optional: the signed-in user is recorded; a different name is refused (400).
+    pub approved_by: Option<String>,
+    /// Optional: the signed-in user's role is recorded; a different role is refused (400).
     pub role: Option<String>,
     pub comments: Option<String>,
 }
@@ -455,12 +455,12 @@ pub struct ApproveRequest {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct RejectRequest {
-    /// Who rejects; required, non-empty.
-    #[schema(required = true)]
-    pub rejected_by: String,
+    /// Optional: the signed-in user is recorded; a different name is refused (400).
+    pub rejected_by: Option<String>,
     /// Why; required, non-empty.
     #[schema(required = true)]
     pub rejection_reason: String,
+    /// Optional: the signed-in user's role is recorded; a different role is refused (400).
     pub role: Option<String>,
     pub comments: Option<String>,
 }
@@ -469,9 +469,9 @@ pub struct RejectRequest {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct WorkflowRequest {
-    /// Who acts; required, non-empty.
-    #[schema(required = true)]
-    pub by: String,
+    /// Optional: the signed-in user is recorded; a different name is refused (400).
+    pub by: Option<String>,
+    /// Optional: the signed-in user's role is recorded; a different role is refused (400).
     pub role: Option<String>,
     pub comments: Option<String>,
 }

@@ -2,6 +2,7 @@
 //! meant for clients (flat lists, grouped details, enums as plain strings).
 
 pub mod assets;
+pub mod auth;
 pub mod connections;
 pub mod datasets;
 pub mod discovery;

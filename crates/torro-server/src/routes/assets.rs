@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use torro_model::{AssetIdKind, parse_asset_id};
 
 use crate::AppState;
+use crate::auth::Identity;
 use crate::dto::Pagination;
 use crate::dto::assets::{AssetBody, AssetList, AssetListParams, AssetPatchRequest, AssetSchemaVersionBody};
 use crate::error::{ApiError, ErrorBody};
@@ -82,6 +83,7 @@ pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Resu
 )]
 pub async fn patch(
     State(state): State<AppState>,
+    identity: Identity,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AssetPatchRequest>,
 ) -> Result<Json<AssetBody>, ApiError> {
@@ -92,7 +94,8 @@ pub async fn patch(
         )));
     }
     let (patch, by) = body.into_patch()?;
-    let asset = state.store().assets().patch_asset(n, &patch, &by).await?;
+    identity.check_claimed("by", by.as_deref())?;
+    let asset = state.store().assets().patch_asset(n, &patch, &identity.actor()).await?;
     Ok(Json(AssetBody::from(&asset)))
 }
 

@@ -9,15 +9,13 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 
 use crate::AppState;
+use crate::auth::Identity;
 use crate::dto::connections::{ConnectionBody, ConnectionList, ConnectionRequest, ConnectionTestBody};
 use crate::dto::discovery::DiscoveryList;
 use crate::dto::scans::TriggerResponse;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, IdPath};
 use crate::params::DiscoveryListParams;
-
-/// Who the audit rows name for API changes (there is no authentication yet).
-const API_ACTOR: &str = "api";
 
 /// Creates a connection; its secrets are stored encrypted.
 #[utoipa::path(
@@ -33,10 +31,11 @@ const API_ACTOR: &str = "api";
 )]
 pub async fn create(
     State(state): State<AppState>,
+    identity: Identity,
     ApiJson(body): ApiJson<ConnectionRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     let input = body.into_input()?;
-    let connection = state.engine().connections().create(&input, API_ACTOR).await?;
+    let connection = state.engine().connections().create(&input, &identity.actor()).await?;
     let body = ConnectionBody::from(&connection);
     let location = body.links.self_.clone();
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(body)))
@@ -89,11 +88,16 @@ pub async fn show(State(state): State<AppState>, IdPath(id): IdPath) -> Result<J
 )]
 pub async fn update(
     State(state): State<AppState>,
+    identity: Identity,
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<ConnectionRequest>,
 ) -> Result<Json<ConnectionBody>, ApiError> {
     let input = body.into_input()?;
-    let connection = state.engine().connections().update(id, &input, API_ACTOR).await?;
+    let connection = state
+        .engine()
+        .connections()
+        .update(id, &input, &identity.actor())
+        .await?;
     Ok(Json(ConnectionBody::from(&connection)))
 }
 
@@ -108,8 +112,12 @@ pub async fn update(
         (status = 404, description = "No such connection", body = ErrorBody),
     )
 )]
-pub async fn delete(State(state): State<AppState>, IdPath(id): IdPath) -> Result<StatusCode, ApiError> {
-    state.engine().connections().delete(id, API_ACTOR).await?;
+pub async fn delete(
+    State(state): State<AppState>,
+    identity: Identity,
+    IdPath(id): IdPath,
+) -> Result<StatusCode, ApiError> {
+    state.engine().connections().delete(id, &identity.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -2,9 +2,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use torro_model::{ApprovalStatus, Discovery, StatusChange};
+use torro_model::{Actor, ApprovalStatus, Discovery, Role, StatusChange};
 
 use crate::AppState;
+use crate::auth::Identity;
 use crate::dto::Pagination;
 use crate::dto::discovery::{
     ApproveRequest, AuditEntryBody, AuditLog, DiscoveryDetail, DiscoveryList, DiscoverySummary, RejectRequest,
@@ -133,13 +134,18 @@ pub async fn audit(State(state): State<AppState>, IdPath(id): IdPath) -> Result<
 )]
 pub async fn approve(
     State(state): State<AppState>,
+    identity: Identity,
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<ApproveRequest>,
 ) -> Result<Json<DiscoveryDetail>, ApiError> {
     let change = StatusChange {
         to: ApprovalStatus::Approved,
-        actor: required("approved_by", &body.approved_by)?,
-        role: optional(body.role),
+        actor: acting(
+            &identity,
+            "approved_by",
+            body.approved_by.as_deref(),
+            body.role.as_deref(),
+        )?,
         comment: optional(body.comments),
         reason: None,
     };
@@ -162,14 +168,19 @@ pub async fn approve(
 )]
 pub async fn reject(
     State(state): State<AppState>,
+    identity: Identity,
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<RejectRequest>,
 ) -> Result<Json<DiscoveryDetail>, ApiError> {
     let change = StatusChange {
         to: ApprovalStatus::Rejected,
-        actor: required("rejected_by", &body.rejected_by)?,
+        actor: acting(
+            &identity,
+            "rejected_by",
+            body.rejected_by.as_deref(),
+            body.role.as_deref(),
+        )?,
         reason: Some(required("rejection_reason", &body.rejection_reason)?),
-        role: optional(body.role),
         comment: optional(body.comments),
     };
     apply(&state, id, change).await
@@ -191,10 +202,11 @@ pub async fn reject(
 )]
 pub async fn publish(
     State(state): State<AppState>,
+    identity: Identity,
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<WorkflowRequest>,
 ) -> Result<Json<DiscoveryDetail>, ApiError> {
-    apply(&state, id, workflow_change(ApprovalStatus::Published, body)?).await
+    apply(&state, id, workflow_change(&identity, ApprovalStatus::Published, body)?).await
 }
 
 /// Archives an entry.
@@ -213,10 +225,11 @@ pub async fn publish(
 )]
 pub async fn archive(
     State(state): State<AppState>,
+    identity: Identity,
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<WorkflowRequest>,
 ) -> Result<Json<DiscoveryDetail>, ApiError> {
-    apply(&state, id, workflow_change(ApprovalStatus::Archived, body)?).await
+    apply(&state, id, workflow_change(&identity, ApprovalStatus::Archived, body)?).await
 }
 
 /// Queues a scan of every configured source; a worker runs it.
@@ -256,14 +269,31 @@ async fn apply(state: &AppState, id: i64, change: StatusChange) -> Result<Json<D
     Ok(Json(DiscoveryDetail::from(&updated)))
 }
 
-fn workflow_change(to: ApprovalStatus, body: WorkflowRequest) -> Result<StatusChange, ApiError> {
+fn workflow_change(identity: &Identity, to: ApprovalStatus, body: WorkflowRequest) -> Result<StatusChange, ApiError> {
     Ok(StatusChange {
         to,
-        actor: required("by", &body.by)?,
-        role: optional(body.role),
+        actor: acting(identity, "by", body.by.as_deref(), body.role.as_deref())?,
         comment: optional(body.comments),
         reason: None,
     })
+}
+
+/// The signed-in user as the audit row's actor; a body naming someone else, or another
+/// role, is refused rather than recorded.
+fn acting(identity: &Identity, field: &str, claimed: Option<&str>, role: Option<&str>) -> Result<Actor, ApiError> {
+    identity.check_claimed(field, claimed)?;
+    if let Some(role) = role.map(str::trim).filter(|r| !r.is_empty()) {
+        let parsed = role
+            .parse::<Role>()
+            .map_err(|e| ApiError::invalid(format!("role: {e}")))?;
+        if parsed != identity.role() {
+            return Err(ApiError::invalid(format!(
+                "role is {role:?} but your role is {}; leave role out, your role is recorded",
+                identity.role()
+            )));
+        }
+    }
+    Ok(identity.actor())
 }
 
 fn required(field: &str, value: &str) -> Result<String, ApiError> {

@@ -14,6 +14,7 @@ use torro_model::lineage::{
 use utoipa::IntoParams;
 
 use crate::AppState;
+use crate::auth::Identity;
 use crate::dto::lineage::{FolderRulesBody, ManualEdgeBody, ProcessBody, SqlBody};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, IdPath};
@@ -22,11 +23,10 @@ fn lineage(state: &AppState) -> Lineage {
     Lineage::new(state.store().clone())
 }
 
-fn actor(given: &Option<String>) -> String {
-    given
-        .clone()
-        .filter(|a| !a.trim().is_empty())
-        .unwrap_or_else(|| "api".into())
+/// The signed-in user; an `actor` field naming someone else is refused.
+fn actor(identity: &Identity, given: &Option<String>) -> Result<torro_model::Actor, ApiError> {
+    identity.check_claimed("actor", given.as_deref())?;
+    Ok(identity.actor())
 }
 
 /// `as_of`: an RFC 3339 time or a date (midnight UTC).
@@ -58,10 +58,15 @@ pub(crate) fn parse_time(field: &str, raw: &str) -> Result<DateTime<Utc>, ApiErr
 )]
 pub async fn process(
     State(state): State<AppState>,
+    identity: Identity,
     ApiJson(body): ApiJson<ProcessBody>,
 ) -> Result<Json<torro_model::lineage::WriteSummary>, ApiError> {
     let write = body.write()?;
-    let ctx = context(&actor(&body.actor), &write.process.source_system, LineageOrigin::Api);
+    let ctx = context(
+        &actor(&identity, &body.actor)?,
+        &write.process.source_system,
+        LineageOrigin::Api,
+    );
     Ok(Json(lineage(&state).record_process(&write, &ctx).await?))
 }
 
@@ -78,10 +83,13 @@ pub async fn process(
 )]
 pub async fn manual(
     State(state): State<AppState>,
+    identity: Identity,
     ApiJson(body): ApiJson<ManualEdgeBody>,
 ) -> Result<(StatusCode, Json<torro_model::lineage::LineageEdge>), ApiError> {
     let edge = body.edge()?;
-    let mut added = lineage(&state).add_manual(&[edge], &actor(&body.actor)).await?;
+    let mut added = lineage(&state)
+        .add_manual(&[edge], &actor(&identity, &body.actor)?)
+        .await?;
     let edge = added
         .pop()
         .ok_or_else(|| ApiError::internal("the edge was not returned after writing it"))?;
@@ -109,10 +117,15 @@ pub struct ActorParams {
 )]
 pub async fn close_manual(
     State(state): State<AppState>,
+    identity: Identity,
     IdPath(id): IdPath,
     ApiQuery(params): ApiQuery<ActorParams>,
 ) -> Result<Json<torro_model::lineage::LineageEdge>, ApiError> {
-    Ok(Json(lineage(&state).close_manual(id, &actor(&params.actor)).await?))
+    Ok(Json(
+        lineage(&state)
+            .close_manual(id, &actor(&identity, &params.actor)?)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -267,6 +280,7 @@ pub async fn impact(
 )]
 pub async fn sql(
     State(state): State<AppState>,
+    identity: Identity,
     ApiJson(body): ApiJson<SqlBody>,
 ) -> Result<Json<torro_engine::lineage::SqlOutcome>, ApiError> {
     let dialect = match body.dialect.as_deref() {
@@ -282,7 +296,11 @@ pub async fn sql(
         process_urn: body.process_urn,
         process_name: body.process_name,
     };
-    Ok(Json(lineage(&state).analyze_sql(&req, &actor(&body.actor)).await?))
+    Ok(Json(
+        lineage(&state)
+            .analyze_sql(&req, &actor(&identity, &body.actor)?)
+            .await?,
+    ))
 }
 
 /// Links medallion layers (`raw/x` → `staging/x` → `curated/x`) of the catalog by name,
@@ -299,6 +317,7 @@ pub async fn sql(
 )]
 pub async fn folders(
     State(state): State<AppState>,
+    identity: Identity,
     ApiJson(body): ApiJson<FolderRulesBody>,
 ) -> Result<Json<torro_engine::lineage::FolderLinkSummary>, ApiError> {
     let defaults = FolderRules::default();
@@ -309,7 +328,11 @@ pub async fn folders(
     if !(0.0..=1.0).contains(&rules.confidence) {
         return Err(ApiError::invalid("confidence must be between 0 and 1"));
     }
-    Ok(Json(lineage(&state).link_folders(&rules, &actor(&body.actor)).await?))
+    Ok(Json(
+        lineage(&state)
+            .link_folders(&rules, &actor(&identity, &body.actor)?)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

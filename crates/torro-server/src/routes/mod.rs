@@ -2,6 +2,8 @@
 //! engine → map to a response body.
 
 pub mod assets;
+pub mod audit;
+pub mod auth;
 pub mod connections;
 pub mod datasets;
 pub mod discovery;
@@ -9,13 +11,16 @@ pub mod events;
 pub mod health;
 pub mod lineage;
 pub mod notifications;
+pub mod oidc;
 pub mod openlineage;
 pub mod scans;
+pub mod tokens;
+pub mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
-use axum::routing::{delete, get, post, put};
+use axum::routing::{delete, get, patch, post, put};
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
@@ -24,6 +29,18 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health::health))
         .route("/api/openapi.json", get(crate::openapi::openapi_json))
+        .route("/api/auth/config", get(auth::config))
+        .route("/api/auth/login", post(auth::login))
+        .route("/api/auth/logout", post(auth::logout))
+        .route("/api/auth/me", get(auth::me))
+        .route("/api/auth/password", post(auth::change_password))
+        .route("/api/auth/oidc/login", get(oidc::login))
+        .route("/api/auth/oidc/callback", get(oidc::callback))
+        .route("/api/users", get(users::list).post(users::create))
+        .route("/api/users/{id}", patch(users::patch))
+        .route("/api/tokens", get(tokens::list).post(tokens::create))
+        .route("/api/tokens/{id}", delete(tokens::revoke))
+        .route("/api/audit", get(audit::list))
         .route("/api/discovery", get(discovery::list))
         .route("/api/discovery/stats", get(discovery::stats))
         .route("/api/discovery/trigger", post(discovery::trigger))

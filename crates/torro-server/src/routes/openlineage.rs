@@ -17,6 +17,7 @@ use torro_model::lineage::{
 use utoipa::IntoParams;
 
 use crate::AppState;
+use crate::auth::Identity;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
 
@@ -39,8 +40,12 @@ fn lineage(state: &AppState) -> Lineage {
         (status = 400, description = "The event is invalid; the message names the field", body = ErrorBody),
     )
 )]
-pub async fn intake(State(state): State<AppState>, ApiJson(event): ApiJson<RunEvent>) -> Result<StatusCode, ApiError> {
-    lineage(&state).ingest_openlineage(&event).await?;
+pub async fn intake(
+    State(state): State<AppState>,
+    identity: Identity,
+    ApiJson(event): ApiJson<RunEvent>,
+) -> Result<StatusCode, ApiError> {
+    lineage(&state).ingest_openlineage(&event, &identity.actor()).await?;
     Ok(StatusCode::CREATED)
 }
 

@@ -156,7 +156,7 @@ async fn crud_keeps_omitted_secrets_and_never_returns_them() {
     let log = app.store.audit_log("connection", id).await.unwrap();
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["update", "update", "create"]);
-    assert!(log.iter().all(|e| e.actor == "api"));
+    assert!(log.iter().all(|e| e.actor == "admin"));
     assert_eq!(log[0].after.as_ref().unwrap()["secret_names"], json!(["sas_token"]));
     assert_secret_free(&format!("{log:?}"));
 

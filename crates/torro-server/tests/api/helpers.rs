@@ -7,15 +7,70 @@ use tempfile::TempDir;
 use tokio::sync::oneshot;
 use torro_catalog::CatalogStore;
 use torro_engine::{Engine, TorroConfig};
+use torro_model::{AuthSource, NewApiToken, NewUser, Role};
 use torro_model::{
     DataType, Field, FileFormat, NewScanRun, Observation, ScanCounts, ScanStatus, Schema, SourceLabels,
     StorageLocation, StorageType, fingerprint,
 };
+use torro_server::auth::secret;
 use torro_server::{AppState, serve};
+
+/// Creates a user with `role` (no password: tokens only), or takes the existing one of
+/// that name, and returns a fresh API token of theirs.
+pub async fn create_user_with_token(store: &Arc<dyn CatalogStore>, username: &str, role: Role) -> String {
+    try_user_with_token(store, username, role)
+        .await
+        .expect("create user and token")
+}
+
+async fn try_user_with_token(
+    store: &Arc<dyn CatalogStore>,
+    username: &str,
+    role: Role,
+) -> torro_catalog::Result<String> {
+    let actor = torro_model::Actor::system("test");
+    let user = match store.auth().user_credentials(username).await? {
+        Some((user, _)) => user,
+        None => {
+            let new = NewUser {
+                username: username.into(),
+                display_name: None,
+                email: None,
+                role,
+                password_hash: None,
+                auth_source: AuthSource::Local,
+                oidc: None,
+            };
+            store.auth().create_user(&new, &actor).await?
+        }
+    };
+    let token = secret::new_api_token();
+    let new = NewApiToken {
+        user_id: user.id,
+        name: "tests".into(),
+        prefix: secret::display_prefix(&token),
+        token_hash: secret::sha256_hex(&token),
+        expires_at: None,
+    };
+    store.auth().create_token(&new, &actor).await?;
+    Ok(token)
+}
+
+/// A client that sends `token` as `Authorization: Bearer` on every request.
+pub fn client_with_token(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("token is a header value");
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
 
 /// A running server with its own catalog; stops when dropped.
 pub struct TestApp {
     pub base: String,
+    /// Sends the admin's API token on every request.
     pub client: reqwest::Client,
     pub store: Arc<dyn CatalogStore>,
     _dir: TempDir,
@@ -66,9 +121,13 @@ impl TestApp {
             .await
             .expect("server runs");
         });
+        // A store that fails on purpose (tests/api/meta.rs) gets a token nobody knows.
+        let admin_token = try_user_with_token(&store, "admin", Role::Admin)
+            .await
+            .unwrap_or_else(|_| secret::new_api_token());
         TestApp {
             base: format!("http://{addr}"),
-            client: reqwest::Client::new(),
+            client: client_with_token(&admin_token),
             store,
             _dir: dir,
             shutdown: Some(tx),

@@ -28,7 +28,7 @@ async fn record_chain(app: &TestApp) {
         app,
         "/api/lineage/process",
         json!({
-            "urn": "airflow://prod/etl.daily", "source_system": "airflow", "actor": "ada",
+            "urn": "airflow://prod/etl.daily", "source_system": "airflow", "actor": "admin",
             "inputs": [ORDERS], "outputs": [DAILY],
             "definition": "INSERT INTO mart.daily SELECT day, SUM(amount) FROM public.orders GROUP BY day",
             "column_lineage": [
@@ -140,7 +140,7 @@ async fn processes_build_a_graph_with_impact_and_exports() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|a| a["actor"] == "ada" && a["action"] == "open")
+            .any(|a| a["actor"] == "admin" && a["action"] == "open")
     );
 }
 
@@ -152,7 +152,7 @@ async fn manual_edges_are_added_closed_and_kept_in_the_past() {
         "/api/lineage/manual",
         json!({"source": "s3://lake/raw/orders.csv", "target": ORDERS, "relationship": "loads",
                "column_lineage": [{"source_column": "id", "target_column": "order_id", "transformation": "pass_through"}],
-               "metadata": {"ticket": "DATA-7"}, "actor": "grace"}),
+               "metadata": {"ticket": "DATA-7"}, "actor": "admin"}),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{edge}");
@@ -167,7 +167,7 @@ async fn manual_edges_are_added_closed_and_kept_in_the_past() {
     let (status, text) = send(
         &app,
         reqwest::Method::DELETE,
-        &format!("/api/lineage/manual/{id}?actor=grace"),
+        &format!("/api/lineage/manual/{id}?actor=admin"),
         None,
     )
     .await;

@@ -2,6 +2,7 @@
 //! test, called over HTTP. One test binary, one module per resource.
 
 mod assets;
+mod auth;
 mod connections;
 mod datasets;
 mod discovery;
@@ -12,5 +13,6 @@ mod meta;
 mod oidc;
 mod oidc_provider;
 mod scans;
+mod security;
 mod ui;
 mod workflow;

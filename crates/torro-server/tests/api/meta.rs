@@ -159,6 +159,9 @@ impl CatalogStore for BrokenStore {
     fn outbox(&self) -> &dyn torro_catalog::OutboxStore {
         unreachable!("the broken-database tests never send notifications")
     }
+    fn auth(&self) -> &dyn torro_catalog::AuthStore {
+        self
+    }
     async fn migrate(&self) -> Result<()> {
         broken()
     }
@@ -224,10 +227,10 @@ impl CatalogStore for BrokenStore {
     async fn audit_log(&self, _: &str, _: i64) -> Result<Vec<AuditEntry>> {
         broken()
     }
-    async fn create_connection(&self, _: &NewConnectionRow, _: &str) -> Result<Connection> {
+    async fn create_connection(&self, _: &NewConnectionRow, _: &torro_model::Actor) -> Result<Connection> {
         broken()
     }
-    async fn update_connection(&self, _: i64, _: &NewConnectionRow, _: &str) -> Result<Connection> {
+    async fn update_connection(&self, _: i64, _: &NewConnectionRow, _: &torro_model::Actor) -> Result<Connection> {
         broken()
     }
     async fn get_connection(&self, _: i64) -> Result<Option<Connection>> {
@@ -239,7 +242,7 @@ impl CatalogStore for BrokenStore {
     async fn list_connections(&self) -> Result<Vec<Connection>> {
         broken()
     }
-    async fn delete_connection(&self, _: i64, _: &str) -> Result<()> {
+    async fn delete_connection(&self, _: i64, _: &torro_model::Actor) -> Result<()> {
         broken()
     }
     async fn record_connection_test(&self, _: i64, _: DateTime<Utc>, _: Option<&str>) -> Result<Connection> {
@@ -280,7 +283,12 @@ impl torro_catalog::AssetStore for BrokenStore {
     async fn get_asset(&self, _: &str) -> Result<Option<torro_model::Asset>> {
         broken()
     }
-    async fn patch_asset(&self, _: i64, _: &torro_model::AssetPatch, _: &str) -> Result<torro_model::Asset> {
+    async fn patch_asset(
+        &self,
+        _: i64,
+        _: &torro_model::AssetPatch,
+        _: &torro_model::Actor,
+    ) -> Result<torro_model::Asset> {
         broken()
     }
     async fn asset_schema_history(&self, _: i64) -> Result<Vec<torro_model::AssetSchemaVersion>> {
@@ -368,6 +376,82 @@ impl torro_catalog::JobStore for BrokenStore {
         broken()
     }
     async fn scan_run_connection(&self, _: i64) -> Result<Option<i64>> {
+        broken()
+    }
+}
+
+#[async_trait]
+impl torro_catalog::AuthStore for BrokenStore {
+    async fn count_users(&self) -> Result<i64> {
+        broken()
+    }
+    async fn create_user(&self, _: &torro_model::NewUser, _: &torro_model::Actor) -> Result<torro_model::User> {
+        broken()
+    }
+    async fn update_user(
+        &self,
+        _: i64,
+        _: &torro_model::UserPatch,
+        _: &torro_model::Actor,
+    ) -> Result<torro_model::User> {
+        broken()
+    }
+    async fn get_user(&self, _: i64) -> Result<Option<torro_model::User>> {
+        broken()
+    }
+    async fn user_credentials(&self, _: &str) -> Result<Option<(torro_model::User, Option<String>)>> {
+        broken()
+    }
+    async fn list_users(&self) -> Result<Vec<torro_model::User>> {
+        broken()
+    }
+    async fn upsert_oidc_user(&self, _: &torro_model::NewUser, _: &torro_model::Actor) -> Result<torro_model::User> {
+        broken()
+    }
+    async fn record_login(&self, _: i64, _: DateTime<Utc>) -> Result<()> {
+        broken()
+    }
+    async fn create_session(&self, _: &torro_model::NewSession) -> Result<()> {
+        broken()
+    }
+    async fn session_user(
+        &self,
+        _: &str,
+        _: DateTime<Utc>,
+        _: DateTime<Utc>,
+    ) -> Result<Option<(torro_model::Session, torro_model::User)>> {
+        broken()
+    }
+    async fn delete_session(&self, _: &str) -> Result<()> {
+        broken()
+    }
+    async fn create_token(
+        &self,
+        _: &torro_model::NewApiToken,
+        _: &torro_model::Actor,
+    ) -> Result<torro_model::ApiToken> {
+        broken()
+    }
+    async fn list_tokens(&self, _: Option<i64>) -> Result<Vec<torro_model::ApiToken>> {
+        broken()
+    }
+    async fn get_token(&self, _: i64) -> Result<Option<torro_model::ApiToken>> {
+        broken()
+    }
+    async fn token_user(
+        &self,
+        _: &str,
+        _: DateTime<Utc>,
+    ) -> Result<Option<(torro_model::ApiToken, torro_model::User)>> {
+        broken()
+    }
+    async fn revoke_token(&self, _: i64, _: &torro_model::Actor) -> Result<torro_model::ApiToken> {
+        broken()
+    }
+    async fn record_audit(&self, _: &torro_model::NewAuditEntry) -> Result<()> {
+        broken()
+    }
+    async fn search_audit(&self, _: &torro_model::AuditQuery) -> Result<Page<AuditEntry>> {
         broken()
     }
 }

@@ -212,3 +212,238 @@ async fn open_redirects_are_refused_before_the_provider_is_asked() {
         assert!(matches!(error, OidcError::BadReturnTo(_)), "{bad}: {error}");
     }
 }
+
+/// A Torro server with OIDC login through `provider`; its own catalog and port.
+struct OidcApp {
+    base: String,
+    store: std::sync::Arc<dyn torro_catalog::CatalogStore>,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn spawn_torro(provider: &TestProvider, default_role: Option<Role>) -> OidcApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let store = torro_catalog::connect(&format!("sqlite:{}", dir.path().join("catalog.db").display()))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let mut oidc = provider.torro_config(&format!("{base}/api/auth/oidc/callback"));
+    oidc.default_role = default_role;
+    let mut config = torro_server::ServerConfig::default();
+    config.auth.oidc = Some(oidc);
+    let engine = torro_engine::Engine::new(store.clone(), torro_engine::TorroConfig::default());
+    let state = torro_server::AppState::with_config(engine, config);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        torro_server::serve(listener, state, async move {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    OidcApp {
+        base,
+        store,
+        _dir: dir,
+        _stop: tx,
+    }
+}
+
+/// Login → provider → callback, following each 302 by hand; returns the callback's answer.
+async fn browser_login(app: &OidcApp, browser: &reqwest::Client, return_to: &str) -> reqwest::Response {
+    let start = browser
+        .get(format!("{}/api/auth/oidc/login", app.base))
+        .query(&[("return_to", return_to)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), StatusCode::FOUND);
+    let to_provider = start.headers()["location"].to_str().unwrap().to_string();
+    let back = visit_provider(browser, &to_provider).await;
+    assert!(
+        back.starts_with(&format!("{}/api/auth/oidc/callback", app.base)),
+        "{back}"
+    );
+    browser.get(back).send().await.unwrap()
+}
+
+async fn me(app: &OidcApp, browser: &reqwest::Client) -> (StatusCode, serde_json::Value) {
+    let response = browser.get(format!("{}/api/auth/me", app.base)).send().await.unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+async fn audit_actions(app: &OidcApp, action: &str) -> Vec<torro_model::AuditEntry> {
+    app.store
+        .auth()
+        .search_audit(&torro_model::AuditQuery {
+            action: Some(action.into()),
+            page: 1,
+            size: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items
+}
+
+#[tokio::test]
+async fn a_browser_signs_in_through_the_provider_and_later_logins_refresh_the_role() {
+    let provider = TestProvider::start().await;
+    let app = spawn_torro(&provider, None).await;
+    let config: serde_json::Value = reqwest::get(format!("{}/api/auth/config", app.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["oidc"]["enabled"], true);
+    assert_eq!(config["oidc"]["label"], "Sign in with Test ID");
+
+    let browser = browser();
+    let done = browser_login(&app, &browser, "/assets?tab=schema").await;
+    assert_eq!(done.status(), StatusCode::FOUND);
+    assert_eq!(done.headers()["location"], "/assets?tab=schema");
+    let (status, body) = me(&app, &browser).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["user"]["username"], "alice");
+    assert_eq!(body["user"]["role"], "admin");
+    assert_eq!(body["user"]["auth_source"], "oidc");
+    assert_eq!(body["user"]["email"], "alice@example.com");
+    assert_eq!(body["auth"], "session");
+    let id = body["user"]["id"].clone();
+    let logins = audit_actions(&app, "login").await;
+    assert_eq!(logins.len(), 1);
+    assert_eq!(logins[0].comment.as_deref(), Some("oidc"));
+
+    // Alice moved to the engineers at the provider: her next login says so.
+    provider.sign_in_as(TestUser::new("alice", &["engineers"]));
+    let browser = self::browser();
+    assert_eq!(browser_login(&app, &browser, "/").await.status(), StatusCode::FOUND);
+    let (_, body) = me(&app, &browser).await;
+    assert_eq!(body["user"]["role"], "engineer");
+    assert_eq!(body["user"]["id"], id, "the same user, found by issuer and subject");
+}
+
+#[tokio::test]
+async fn failed_callbacks_start_no_session_and_are_audited() {
+    let provider = TestProvider::start().await;
+    let app = spawn_torro(&provider, None).await;
+    let cases = [
+        (Misbehaviour::WrongAudience, StatusCode::UNAUTHORIZED, "audience"),
+        (Misbehaviour::Expired, StatusCode::UNAUTHORIZED, "xpired"),
+        (Misbehaviour::WrongNonce, StatusCode::UNAUTHORIZED, "nonce"),
+        (Misbehaviour::BadSignature, StatusCode::UNAUTHORIZED, "ignature"),
+        (Misbehaviour::ProviderError, StatusCode::UNAUTHORIZED, "access_denied"),
+    ];
+    for (how, status, reason) in cases {
+        provider.misbehave(how);
+        let browser = browser();
+        let done = browser_login(&app, &browser, "/").await;
+        assert_eq!(done.status(), status, "{how:?}");
+        let body: serde_json::Value = done.json().await.unwrap();
+        assert!(body["message"].as_str().unwrap().contains(reason), "{how:?}: {body}");
+        assert_eq!(me(&app, &browser).await.0, StatusCode::UNAUTHORIZED, "{how:?}");
+    }
+    provider.misbehave(Misbehaviour::None);
+    // Nobody in a mapped group, and no default role.
+    provider.sign_in_as(TestUser::new("mallory", &["marketing"]));
+    let browser = browser();
+    let done = browser_login(&app, &browser, "/").await;
+    assert_eq!(done.status(), StatusCode::FORBIDDEN);
+    assert_eq!(me(&app, &browser).await.0, StatusCode::UNAUTHORIZED);
+
+    let failed = audit_actions(&app, "login_failed").await;
+    assert_eq!(failed.len(), cases.len() + 1);
+    assert!(failed.iter().any(|e| e.actor == "mallory"), "{failed:?}");
+    assert!(audit_actions(&app, "login").await.is_empty());
+
+    // A browser gets a page, not JSON.
+    provider.misbehave(Misbehaviour::ProviderError);
+    let page = browser
+        .get(format!("{}/api/auth/oidc/login", app.base))
+        .send()
+        .await
+        .unwrap();
+    let back = visit_provider(&browser, page.headers()["location"].to_str().unwrap()).await;
+    let page = browser.get(back).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::UNAUTHORIZED);
+    let text = page.text().await.unwrap();
+    assert!(
+        text.contains("Sign-in failed") && text.contains("access_denied"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn forged_or_missing_login_cookies_and_open_redirects_are_refused() {
+    let provider = TestProvider::start().await;
+    let app = spawn_torro(&provider, Some(Role::Viewer)).await;
+    let plain = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+
+    for bad in ["//evil.com", "https://evil.com/x", "/\\evil.com"] {
+        let response = plain
+            .get(format!("{}/api/auth/oidc/login", app.base))
+            .query(&[("return_to", bad)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
+        assert!(response.headers().get("location").is_none(), "{bad}");
+    }
+
+    // Start a login, then come back with the cookie altered or missing.
+    let start = plain
+        .get(format!("{}/api/auth/oidc/login", app.base))
+        .send()
+        .await
+        .unwrap();
+    let cookie = start.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("Max-Age=600"),
+        "{cookie}"
+    );
+    let value = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("torro_oidc=")
+        .to_string();
+    let back = visit_provider(&plain, start.headers()["location"].to_str().unwrap()).await;
+    let mut tampered = value.clone().into_bytes();
+    tampered[20] = if tampered[20] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    for (cookie, reason) in [(Some(tampered.as_str()), "invalid"), (None, "missing")] {
+        let mut request = plain.get(&back);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", format!("torro_oidc={cookie}"));
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{reason}");
+        assert!(
+            response
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .all(|c| !c.to_str().unwrap().starts_with("torro_session="))
+        );
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(body["message"].as_str().unwrap().contains(reason), "{body}");
+    }
+    // The genuine cookie still works (the code was not used up by the refusals).
+    let response = plain
+        .get(&back)
+        .header("cookie", format!("torro_oidc={value}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert!(
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with("torro_session="))
+    );
+}

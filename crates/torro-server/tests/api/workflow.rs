@@ -11,7 +11,7 @@ async fn approve_changes_status_and_writes_an_audit_row() {
     let (status, body) = app
         .put(
             &format!("/api/discovery/{id}/approve"),
-            json!({"approved_by": "ana", "role": "steward", "comments": "looks right"}),
+            json!({"approved_by": "admin", "role": "admin", "comments": "looks right"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -26,8 +26,8 @@ async fn approve_changes_status_and_writes_an_audit_row() {
     assert_eq!(row["entity_type"], "discovery");
     assert_eq!(row["entity_id"], id);
     assert_eq!(row["action"], "approve");
-    assert_eq!(row["actor"], "ana");
-    assert_eq!(row["role"], "steward");
+    assert_eq!(row["actor"], "admin");
+    assert_eq!(row["role"], "admin");
     assert_eq!(row["comment"], "looks right");
     assert!(row["at"].as_str().is_some());
 
@@ -35,9 +35,7 @@ async fn approve_changes_status_and_writes_an_audit_row() {
     assert_eq!(listed["pagination"]["total"], 1);
 
     // Approving twice is not a valid transition.
-    let (status, body) = app
-        .put(&format!("/api/discovery/{id}/approve"), json!({"approved_by": "bo"}))
-        .await;
+    let (status, body) = app.put(&format!("/api/discovery/{id}/approve"), json!({})).await;
     let message = error_message(status, &body, StatusCode::CONFLICT, "conflict");
     assert!(message.contains("published, rejected, archived"), "{message}");
 }
@@ -49,17 +47,14 @@ async fn the_whole_workflow_is_reachable_and_audited_newest_first() {
     let path = |action: &str| format!("/api/discovery/{id}/{action}");
 
     let (status, body) = app
-        .put(
-            &path("reject"),
-            json!({"rejected_by": "ana", "rejection_reason": "contains PII"}),
-        )
+        .put(&path("reject"), json!({"rejection_reason": "contains PII"}))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["discovery_info"]["approval_status"], "rejected");
-    let (status, body) = app.put(&path("publish"), json!({"by": "ana"})).await;
+    let (status, body) = app.put(&path("publish"), json!({})).await;
     let message = error_message(status, &body, StatusCode::CONFLICT, "conflict");
     assert!(message.contains("pending, archived"), "{message}");
-    let (status, body) = app.put(&path("archive"), json!({"by": "bo", "role": "admin"})).await;
+    let (status, body) = app.put(&path("archive"), json!({"by": "admin", "role": "admin"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["discovery_info"]["approval_status"], "archived");
 
@@ -78,24 +73,35 @@ async fn required_fields_are_named() {
     let app = TestApp::spawn().await;
     let id = app.seed_fixture().await[0];
 
-    let (status, body) = app
-        .put(&format!("/api/discovery/{id}/reject"), json!({"rejected_by": "ana"}))
-        .await;
+    let (status, body) = app.put(&format!("/api/discovery/{id}/reject"), json!({})).await;
     let message = error_message(status, &body, StatusCode::BAD_REQUEST, "invalid_request");
     assert!(message.contains("rejection_reason"), "{message}");
     let (status, body) = app
         .put(
             &format!("/api/discovery/{id}/reject"),
-            json!({"rejected_by": "ana", "rejection_reason": "  "}),
+            json!({"rejection_reason": "  "}),
         )
         .await;
     assert!(error_message(status, &body, StatusCode::BAD_REQUEST, "invalid_request").contains("rejection_reason"));
     let (status, body) = app
-        .put(&format!("/api/discovery/{id}/approve"), json!({"comments": "ok"}))
+        .put(
+            &format!("/api/discovery/{id}/approve"),
+            json!({"approved_by": "ana", "comments": "ok"}),
+        )
         .await;
-    assert!(error_message(status, &body, StatusCode::BAD_REQUEST, "invalid_request").contains("approved_by"));
-    let (status, body) = app.put(&format!("/api/discovery/{id}/publish"), json!({})).await;
-    assert!(error_message(status, &body, StatusCode::BAD_REQUEST, "invalid_request").starts_with("by is required"));
+    assert!(
+        error_message(status, &body, StatusCode::BAD_REQUEST, "invalid_request").contains("approved_by is \"ana\"")
+    );
+    let (status, body) = app
+        .put(&format!("/api/discovery/{id}/approve"), json!({"role": "steward"}))
+        .await;
+    assert!(
+        error_message(status, &body, StatusCode::BAD_REQUEST, "invalid_request").starts_with("role is \"steward\"")
+    );
+    let (status, body) = app
+        .put(&format!("/api/discovery/{id}/publish"), json!({"by": "bo"}))
+        .await;
+    assert!(error_message(status, &body, StatusCode::BAD_REQUEST, "invalid_request").starts_with("by is \"bo\""));
 
     // Nothing changed.
     let (_, show) = app.get(&format!("/api/discovery/{id}")).await;
@@ -153,7 +159,7 @@ async fn unknown_ids_are_404() {
         assert_eq!(message, "discovery 999 not found");
     }
     let (status, body) = app
-        .put("/api/discovery/999/approve", json!({"approved_by": "ana"}))
+        .put("/api/discovery/999/approve", json!({"approved_by": "admin"}))
         .await;
     error_message(status, &body, StatusCode::NOT_FOUND, "not_found");
     let (status, body) = app.get("/api/discovery/abc").await;
