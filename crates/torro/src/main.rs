@@ -50,7 +50,7 @@ struct DatabaseArgs {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the REST API on a loopback port, with the scheduler and a worker.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Scan folders (or the sources of a config file) into the catalog.
     Scan(ScanArgs),
     /// Create or upgrade the catalog's tables.
@@ -261,7 +261,7 @@ async fn open_store(db: &DatabaseArgs) -> Result<Arc<dyn CatalogStore>> {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Scan(args) => scan(args).await,
         Command::Migrate(db) => {
             open_store(&db).await?;
