@@ -73,6 +73,15 @@ impl SecretKey {
         SecretKey(bytes)
     }
 
+    /// A key for another use, HMAC-SHA256(key, `purpose`): one secret then serves several
+    /// uses (e.g. the server's OpenID Connect login cookie) without sharing a key between them.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// 32 random bytes from the operating system.
     pub fn generate() -> Result<Self, SecretsError> {
         let mut bytes = [0u8; 32];
@@ -232,6 +241,15 @@ mod tests {
             ("sas_token".to_string(), "sv=2024&sig=abc".to_string()),
         ]
         .into()
+    }
+
+    #[test]
+    fn derived_keys_depend_on_key_and_purpose() {
+        let key = SecretKey::from_bytes([7; 32]);
+        assert_eq!(key.derive("a"), key.derive("a"));
+        assert_ne!(key.derive("a"), key.derive("b"));
+        assert_ne!(key.derive("a"), SecretKey::from_bytes([8; 32]).derive("a"));
+        assert_ne!(key.derive("a"), [7; 32]);
     }
 
     #[test]

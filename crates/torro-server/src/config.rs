@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::auth::oidc::OidcConfig;
 use crate::security::SecurityConfig;
 
 /// Everything `torro serve` decides about the HTTP side. `Default` is what tests and an
@@ -21,6 +22,8 @@ pub struct AuthConfig {
     pub session_ttl: Duration,
     /// A session ends after this long without a request.
     pub session_idle: Duration,
+    /// OpenID Connect login besides local users; `None` = off.
+    pub oidc: Option<OidcConfig>,
 }
 
 impl Default for AuthConfig {
@@ -29,6 +32,7 @@ impl Default for AuthConfig {
             enabled: true,
             session_ttl: Duration::from_secs(7 * 24 * 3600),
             session_idle: Duration::from_secs(12 * 3600),
+            oidc: None,
         }
     }
 }

@@ -31,6 +31,8 @@ pub const BODY_LIMIT_BYTES: usize = security::DEFAULT_MAX_BODY_BYTES;
 pub struct AppState {
     engine: Engine,
     config: Arc<ServerConfig>,
+    /// The OIDC login with its cached provider metadata, when configured.
+    oidc: Option<Arc<auth::oidc::Oidc>>,
 }
 
 impl AppState {
@@ -39,11 +41,26 @@ impl AppState {
         Self::with_config(engine, ServerConfig::default())
     }
 
+    /// An OIDC configuration that does not validate is logged and left off (`torro serve`
+    /// validates it first and refuses to start).
     pub fn with_config(engine: Engine, config: ServerConfig) -> Self {
+        let oidc = config.auth.oidc.clone().and_then(|c| match auth::oidc::Oidc::new(c) {
+            Ok(oidc) => Some(Arc::new(oidc)),
+            Err(e) => {
+                tracing::error!(error = %e, "OpenID Connect login is off");
+                None
+            }
+        });
         AppState {
             engine,
             config: Arc::new(config),
+            oidc,
         }
+    }
+
+    /// The OpenID Connect login, when configured.
+    pub fn oidc(&self) -> Option<&Arc<auth::oidc::Oidc>> {
+        self.oidc.as_ref()
     }
 
     pub fn config(&self) -> &ServerConfig {

@@ -5,8 +5,8 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::routes::{
-    assets, audit, auth, connections, datasets, discovery, events, health, lineage, notifications, openlineage, scans,
-    tokens, users,
+    assets, audit, auth, connections, datasets, discovery, events, health, lineage, notifications, oidc, openlineage,
+    scans, tokens, users,
 };
 
 #[derive(OpenApi)]
@@ -19,6 +19,8 @@ use crate::routes::{
         auth::logout,
         auth::me,
         auth::change_password,
+        oidc::login,
+        oidc::callback,
         users::list,
         users::create,
         users::patch,

@@ -9,6 +9,7 @@ mod demo;
 mod hardening;
 mod lineage;
 mod lineage_graph;
+mod oidc_args;
 mod output;
 mod progress;
 mod scans;
@@ -49,7 +50,7 @@ struct DatabaseArgs {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the REST API on a loopback port, with the scheduler and a worker.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Scan folders (or the sources of a config file) into the catalog.
     Scan(ScanArgs),
     /// Create or upgrade the catalog's tables.
@@ -105,6 +106,8 @@ struct ServeArgs {
     auth: AuthArgs,
     #[command(flatten)]
     http: hardening::HardeningArgs,
+    #[command(flatten)]
+    oidc: oidc_args::OidcArgs,
 }
 
 /// Sign-in settings of `torro serve`.
@@ -128,6 +131,7 @@ impl AuthArgs {
             enabled: !self.no_auth,
             session_ttl: std::time::Duration::from_secs(self.session_ttl_hours * 3600),
             session_idle: std::time::Duration::from_secs(self.session_idle_minutes * 60),
+            oidc: None,
         }
     }
 }
@@ -257,7 +261,7 @@ async fn open_store(db: &DatabaseArgs) -> Result<Arc<dyn CatalogStore>> {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Scan(args) => scan(args).await,
         Command::Migrate(db) => {
             open_store(&db).await?;
@@ -316,6 +320,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     config.validate()?;
     let (key, key_source) = torro_engine::SecretKey::from_env().context("cannot load the secret key")?;
     tracing::info!(source = ?key_source, "connection secrets key loaded");
+    let mut auth = args.auth.config();
+    auth.oidc = oidc_args::config(&args.oidc, &key).context("OpenID Connect settings")?;
     let engine = Engine::with_secrets(store, config, torro_engine::SecretBox::new(&key));
     if args.demo {
         let run = engine.run_scan("demo", &progress::Reporter::stderr()).await?;
@@ -353,11 +359,18 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         shutdown_signal().await;
         stopped.cancel();
     };
-    let server_config = torro_server::ServerConfig {
-        auth: args.auth.config(),
-        security,
-    };
+    let server_config = torro_server::ServerConfig { auth, security };
     let state = torro_server::AppState::with_config(engine, server_config);
+    if let Some(oidc) = state.oidc() {
+        // An unreachable provider does not stop the server: local login still works and
+        // the first OIDC login fetches the metadata again.
+        match oidc.discover().await {
+            Ok(()) => tracing::info!(issuer = %oidc.config().issuer_url, "OpenID Connect login is on"),
+            Err(e) => {
+                tracing::warn!(error = %e, "OpenID Connect: the provider is not reachable now; the first OIDC login will try again")
+            }
+        }
+    }
     match tls {
         Some(tls) => torro_server::tls::serve_tls(listener.into_std()?, state, tls, shutdown).await?,
         None => torro_server::serve(listener, state, shutdown).await?,

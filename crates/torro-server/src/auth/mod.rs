@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod bootstrap;
+pub mod oidc;
 pub mod password;
 pub mod secret;
 pub mod session;

@@ -28,8 +28,13 @@ pub async fn config(State(state): State<AppState>) -> Json<AuthConfigBody> {
         auth_enabled: state.config().auth.enabled,
         local_login: true,
         oidc: OidcConfigBody {
-            enabled: false,
-            label: None,
+            enabled: state.oidc().is_some(),
+            label: state.oidc().map(|o| {
+                o.config()
+                    .label
+                    .clone()
+                    .unwrap_or_else(|| "Sign in with single sign-on".into())
+            }),
         },
     })
 }

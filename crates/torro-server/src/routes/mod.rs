@@ -11,6 +11,7 @@ pub mod events;
 pub mod health;
 pub mod lineage;
 pub mod notifications;
+pub mod oidc;
 pub mod openlineage;
 pub mod scans;
 pub mod tokens;
@@ -33,6 +34,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/me", get(auth::me))
         .route("/api/auth/password", post(auth::change_password))
+        .route("/api/auth/oidc/login", get(oidc::login))
+        .route("/api/auth/oidc/callback", get(oidc::callback))
         .route("/api/users", get(users::list).post(users::create))
         .route("/api/users/{id}", patch(users::patch))
         .route("/api/tokens", get(tokens::list).post(tokens::create))

@@ -11,6 +11,8 @@ mod helpers;
 mod injection;
 mod lineage;
 mod meta;
+mod oidc;
+mod oidc_provider;
 mod scans;
 mod security;
 mod ui;
