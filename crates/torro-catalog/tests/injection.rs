@@ -13,8 +13,8 @@ use torro_catalog::testing::TestDb;
 use torro_catalog::{AssetScope, CatalogError, NewConnectionRow, Result};
 use torro_model::lineage::{ChangeContext, DatasetRef, Direction, EdgeInput, GraphQuery, LineageOrigin};
 use torro_model::{
-    AssetColumn, AssetQuery, AssetType, ConnectionSettings, DataType, DiscoveryQuery, Field, FileFormat, NewScanRun,
-    Observation, ObservedAsset, Schema, SortField, SortOrder, SourceLabels, StorageLocation, StorageType,
+    Actor, AssetColumn, AssetQuery, AssetType, ConnectionSettings, DataType, DiscoveryQuery, Field, FileFormat,
+    NewScanRun, Observation, ObservedAsset, Schema, SortField, SortOrder, SourceLabels, StorageLocation, StorageType,
 };
 
 torro_catalog::backend_suite!(hostile_input_matches_literally_and_changes_nothing);
@@ -128,7 +128,7 @@ fn connection(name: &str) -> NewConnectionRow {
 
 fn ctx() -> ChangeContext {
     ChangeContext {
-        actor: "ada".into(),
+        actor: Actor::system("test"),
         source_system: "test".into(),
         ingestion_id: None,
         origin: Some(LineageOrigin::Api),
@@ -259,7 +259,10 @@ async fn hostile_input_matches_literally_and_changes_nothing(db: &TestDb) {
         "back\\slash",
         "ünïcødé 数据 🚀",
     ] {
-        let c = store.create_connection(&connection(name), "ada").await.unwrap();
+        let c = store
+            .create_connection(&connection(name), &Actor::system("test"))
+            .await
+            .unwrap();
         let back = store.get_connection_by_name(name).await.unwrap().unwrap();
         assert_eq!((back.id, back.name.as_str()), (c.id, name));
     }
