@@ -140,13 +140,18 @@ pub async fn run(command: UsersCommand) -> Result<ExitCode> {
     }
 }
 
+/// The user named `username`, or `None` after telling the user how to find names.
+async fn find_user(store: &dyn torro_catalog::CatalogStore, username: &str) -> Result<Option<torro_model::User>> {
+    let found = store.auth().user_credentials(username).await?.map(|(user, _)| user);
+    if found.is_none() {
+        eprintln!("error: no user named {username:?}; `torro users list` shows them");
+    }
+    Ok(found)
+}
+
 async fn create_token(args: TokenArgs) -> Result<ExitCode> {
     let store = open_store(&args.db).await?;
-    let Some((user, _)) = store.auth().user_credentials(&args.username).await? else {
-        eprintln!(
-            "error: no user named {:?}; `torro users list` shows them",
-            args.username
-        );
+    let Some(user) = find_user(store.as_ref(), &args.username).await? else {
         return Ok(ExitCode::from(NOT_FOUND));
     };
     let token = secret::new_api_token();
@@ -250,11 +255,7 @@ async fn add(args: AddArgs) -> Result<ExitCode> {
 
 async fn change(args: &UserArgs, patch: UserPatch) -> Result<ExitCode> {
     let store = open_store(&args.db).await?;
-    let Some((user, _)) = store.auth().user_credentials(&args.username).await? else {
-        eprintln!(
-            "error: no user named {:?}; `torro users list` shows them",
-            args.username
-        );
+    let Some(user) = find_user(store.as_ref(), &args.username).await? else {
         return Ok(ExitCode::from(NOT_FOUND));
     };
     if patch.password_hash.is_some() && user.auth_source != AuthSource::Local {

@@ -70,13 +70,18 @@ fn secure_attribute(state: &AppState, parts: &Parts) -> &'static str {
 
 /// The session id from the `Cookie` header(s), if any.
 pub fn session_id(headers: &HeaderMap) -> Option<&str> {
+    cookie_value(headers, SESSION_COOKIE)
+}
+
+/// The non-empty value of cookie `name` in the `Cookie` header(s).
+pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value)
         .filter(|v| !v.is_empty())
 }
@@ -94,5 +99,11 @@ mod tests {
         empty.append(COOKIE, HeaderValue::from_static("torro_session="));
         assert_eq!(session_id(&empty), None);
         assert_eq!(session_id(&HeaderMap::new()), None);
+        let mut two = HeaderMap::new();
+        two.append(COOKIE, HeaderValue::from_static("a=1; torro_oidc=abc"));
+        two.append(COOKIE, HeaderValue::from_static("torro_session=s"));
+        assert_eq!(cookie_value(&two, "torro_oidc"), Some("abc"));
+        assert_eq!(session_id(&two), Some("s"));
+        assert_eq!(cookie_value(&two, "missing"), None);
     }
 }

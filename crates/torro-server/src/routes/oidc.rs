@@ -5,7 +5,7 @@
 //! page (browsers) or the JSON error (API clients), without a session.
 
 use axum::extract::{Query, State};
-use axum::http::header::{ACCEPT, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use axum::http::header::{ACCEPT, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -16,7 +16,7 @@ use torro_model::{Actor, AuthSource, NewAuditEntry, NewUser};
 use crate::AppState;
 use crate::auth::client_ip;
 use crate::auth::oidc::{OidcError, OidcIdentity, PENDING_COOKIE, PENDING_TTL};
-use crate::auth::session::start_session;
+use crate::auth::session::{cookie_value, start_session};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -229,18 +229,6 @@ fn pending_cookie(state: &AppState, parts: &Parts, value: &str, max_age: u64) ->
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("torro_oidc=; Max-Age=0"))
 }
 
-fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value)
-        .filter(|v| !v.is_empty())
-}
-
 /// A 302 (what OAuth providers and browsers expect) with cookies.
 fn redirect<const N: usize>(location: &str, cookies: [HeaderValue; N]) -> Response {
     let mut response = StatusCode::FOUND.into_response();
@@ -313,15 +301,5 @@ mod tests {
             escape_html("<script>\"x\"&'</script>"),
             "&lt;script&gt;&quot;x&quot;&amp;&#39;&lt;/script&gt;"
         );
-    }
-
-    #[test]
-    fn the_pending_cookie_is_found_among_others() {
-        let mut headers = HeaderMap::new();
-        headers.append(COOKIE, HeaderValue::from_static("a=1; torro_oidc=abc"));
-        headers.append(COOKIE, HeaderValue::from_static("torro_session=s"));
-        assert_eq!(cookie_value(&headers, PENDING_COOKIE), Some("abc"));
-        assert_eq!(cookie_value(&headers, "torro_session"), Some("s"));
-        assert_eq!(cookie_value(&headers, "missing"), None);
     }
 }

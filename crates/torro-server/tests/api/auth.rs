@@ -235,19 +235,20 @@ async fn a_session_needs_its_csrf_token_for_mutations_and_ends_at_sign_out() {
 }
 
 async fn spawn_with_auth(auth: AuthConfig) -> TestApp {
+    spawn_with_config(ServerConfig {
+        auth,
+        ..Default::default()
+    })
+    .await
+}
+
+async fn spawn_with_config(config: ServerConfig) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("catalog.db").display());
     let store = torro_catalog::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
     let engine = torro_engine::Engine::new(store.clone(), torro_engine::TorroConfig::default());
-    let state = AppState::with_config(
-        engine,
-        ServerConfig {
-            auth,
-            ..Default::default()
-        },
-    );
-    TestApp::spawn_state(state, store, dir).await
+    TestApp::spawn_state(AppState::with_config(engine, config), store, dir).await
 }
 
 #[tokio::test]
@@ -606,19 +607,11 @@ async fn the_first_start_creates_one_admin() {
 }
 
 async fn spawn_with_security(security: torro_server::security::SecurityConfig) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("catalog.db").display());
-    let store = torro_catalog::connect(&url).await.unwrap();
-    store.migrate().await.unwrap();
-    let engine = torro_engine::Engine::new(store.clone(), torro_engine::TorroConfig::default());
-    let state = AppState::with_config(
-        engine,
-        ServerConfig {
-            security,
-            ..Default::default()
-        },
-    );
-    TestApp::spawn_state(state, store, dir).await
+    spawn_with_config(ServerConfig {
+        security,
+        ..Default::default()
+    })
+    .await
 }
 
 #[tokio::test]
