@@ -279,7 +279,7 @@ async fn audit_actions(app: &OidcApp, action: &str) -> Vec<torro_model::AuditEnt
         .auth()
         .search_audit(&torro_model::AuditQuery {
             action: Some(action.into()),
-            page: 1,
+            page: 0,
             size: 100,
             ..Default::default()
         })
