@@ -115,7 +115,7 @@ describe("signing in", () => {
     expect(await nav.getByRole("link").allTextContents()).not.toContain("Users");
 
     await nav.getByRole("link", { name: "Connections" }).click();
-    await page.getByRole("heading", { name: "Connections" }).waitFor();
+    await page.getByRole("heading", { name: "Connections", exact: true }).waitFor();
     expect(await page.getByRole("button", { name: "New connection" }).count()).toBe(0);
     await nav.getByRole("link", { name: "Discoveries" }).click();
     await page.getByRole("table", { name: "Discoveries" }).waitFor();

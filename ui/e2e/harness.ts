@@ -28,7 +28,12 @@ export async function startServer(): Promise<Server> {
   const demoDir = join(dir, "demo-lake");
   const child: ChildProcess = spawn(
     bin,
-    ["serve", "--demo", "--bind", "127.0.0.1:0", "--database-url", `sqlite:${join(dir, "torro.db")}`, "--demo-dir", demoDir],
+    // Every test signs in afresh; the sign-in rate limit (10 a minute per address) is tested
+    // in Rust (tests/api/auth.rs), so here it is raised out of the way.
+    [
+      "serve", "--demo", "--bind", "127.0.0.1:0", "--database-url", `sqlite:${join(dir, "torro.db")}`,
+      "--demo-dir", demoDir, "--login-rate-per-minute", "10000",
+    ],
     {
       cwd: dir,
       env: { ...process.env, TORRO_SECRET_KEY: "e2e-test-passphrase", TORRO_LOG: "warn", TORRO_ADMIN_PASSWORD: ADMIN_PASSWORD },

@@ -91,8 +91,12 @@ export function useLogout() {
         if (!(e instanceof ApiError && e.status === 401)) throw e;
       }
     },
-    onSuccess: () => {
+    // A `me` request still in flight from before the sign-out would answer with the old
+    // user and send the login page straight back into the app: cancel it first.
+    onMutate: () => client.cancelQueries({ queryKey: authKeys.me }),
+    onSuccess: async () => {
       setCsrfToken(null);
+      await client.cancelQueries({ queryKey: authKeys.me });
       client.removeQueries({ predicate: (q) => q.queryKey[0] !== "auth" });
       client.setQueryData(authKeys.me, null);
     },
